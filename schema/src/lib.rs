@@ -1,0 +1,40 @@
+//! buqi-schema: 《完整居住社区建设标准（试行）》 as data, the survey model, and the one evaluator.
+//!
+//! This crate is pure: no files, no network, no clock, no SQL. The field app and the server both
+//! call it, so a community gets the same verdict on the tablet and in the office.
+//!
+//! - [`standard`]: the standard and city profiles, read from TOML (`schema/standards/`, `schema/profiles/`).
+//! - [`survey`]: what a surveyor collects, and the JSON interchange format; [`read`] validates it.
+//! - [`evaluate()`]: (survey, standard) → a result for each of the 20 items.
+//! - [`ramp`]: a wheelchair ramp against GB 55019-2021.
+//! - [`vocab`]: the kinds of facility and the features the standard names.
+
+pub mod evaluate;
+pub mod ramp;
+pub mod read;
+pub mod standard;
+pub mod survey;
+pub mod values;
+pub mod vocab;
+
+pub use evaluate::{evaluate, Evaluation, ItemStatus};
+pub use read::InvalidSurvey;
+pub use standard::{Profile, Standard};
+pub use survey::Survey;
+
+/// The JSON Schema of the survey interchange format, generated from the Rust types. The copy checked
+/// in at `schema/survey.schema.json` is tested to equal this.
+pub fn survey_json_schema() -> String {
+    let schema = schemars::schema_for!(survey::Survey);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
+    text.push('\n');
+    text
+}
+
+/// The JSON Schema of an evaluation document (`buqi evaluate --format json-full`).
+pub fn evaluation_json_schema() -> String {
+    let schema = schemars::schema_for!(evaluate::Evaluation);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
+    text.push('\n');
+    text
+}
