@@ -604,7 +604,8 @@ impl Standard {
         if observations.len() != self.observations.len() {
             problems.push("observations: an id is defined twice".to_owned());
         }
-        if !(self.general.walk_speed_m_per_min > 0.0) {
+        let speed = self.general.walk_speed_m_per_min;
+        if !speed.is_finite() || speed <= 0.0 {
             problems.push(format!(
                 "general.walk_speed_m_per_min: expected a speed > 0, got {}",
                 self.general.walk_speed_m_per_min
@@ -685,10 +686,8 @@ fn check_rule(
         Rule::CommunityValue {
             at_least, at_most, ..
         } => bound(*at_least, *at_most),
-        Rule::Observation { id } => {
-            if !observations.contains_key(id.as_str()) {
-                problems.push(format!("{at}: no observation {id:?} is defined"));
-            }
+        Rule::Observation { id } if !observations.contains_key(id.as_str()) => {
+            problems.push(format!("{at}: no observation {id:?} is defined"));
         }
         Rule::AnyOf { alternatives } => {
             if alternatives.len() < 2 {

@@ -29,8 +29,10 @@ pub const VERSION: u32 = 1;
 #[serde(deny_unknown_fields)]
 pub struct Survey {
     /// Always `"buqi.survey"`.
+    #[schemars(extend("const" = "buqi.survey"))]
     pub format: String,
     /// The interchange version, `1`.
+    #[schemars(extend("const" = 1))]
     pub version: u32,
     /// Who surveyed and when, for the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,6 +223,7 @@ pub struct Boundary {
 #[serde(deny_unknown_fields)]
 pub struct ItemRecord {
     /// 1–20.
+    #[schemars(range(min = 1, max = 20))]
     pub item: u8,
     /// The surveyor has looked at everything the item asks for. Until then, a missing facility is
     /// "not surveyed", not a gap: the surveyor may not have reached it yet.
@@ -319,7 +322,9 @@ pub struct Facility {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Position {
+    #[schemars(range(min = -180, max = 180))]
     pub lon: f64,
+    #[schemars(range(min = -90, max = 90))]
     pub lat: f64,
     /// Horizontal accuracy, m.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -427,6 +432,7 @@ pub struct Ramp {
 #[serde(deny_unknown_fields)]
 pub struct Handrails {
     /// 0, 1 or 2 sides.
+    #[schemars(range(max = 2))]
     pub sides: u8,
     /// Upper (or only) rail height, mm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -453,7 +459,9 @@ pub enum FixSource {
 #[serde(deny_unknown_fields)]
 pub struct GpsPoint {
     pub id: Uuid,
+    #[schemars(range(min = -180, max = 180))]
     pub lon: f64,
+    #[schemars(range(min = -90, max = 90))]
     pub lat: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy_m: Option<NonNegative>,
@@ -470,8 +478,10 @@ pub struct GpsPoint {
 #[serde(deny_unknown_fields)]
 pub struct PhotoRef {
     /// 64 lowercase hex digits.
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
     pub sha256: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 20))]
     pub item: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facility: Option<Uuid>,
