@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::ramp;
 use crate::standard::{
-    Aggregate, AppliesTo, Basis, Check, Condition, FacilityField, FacilityFlag, Rule, Standard,
-    Strength,
+    Aggregate, AppliesTo, Basis, Check, Condition, FacilityField, FacilityFlag, Item, Rule,
+    Standard, Strength,
 };
 use crate::survey::{CommunityKind, Facility, Outcome, Quantity, Survey};
 use crate::vocab::{FacilityKind, Feature, Method};
@@ -203,7 +203,21 @@ pub struct ItemResult {
     pub status: ItemStatus,
     /// The surveyor marked the item complete.
     pub complete: bool,
+    /// Where the item names one facility and several were recorded: the one it was judged on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judged_on: Vec<JudgedOn>,
     pub checks: Vec<CheckResult>,
+}
+
+/// The one facility an item was judged on, out of several of its kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct JudgedOn {
+    pub kind: FacilityKind,
+    pub facility: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// How many of this kind were recorded.
+    pub candidates: usize,
 }
 
 /// The 说明's unit: is the community's population within 0.5–1.2 万?
@@ -298,27 +312,7 @@ pub fn evaluate(survey: &Survey, standard: &Standard) -> Evaluation {
     let items: Vec<ItemResult> = standard
         .items
         .iter()
-        .map(|item| {
-            let ctx = Ctx {
-                survey,
-                standard,
-                complete: survey.item_complete(item.number),
-            };
-            let checks: Vec<CheckResult> = item
-                .checks
-                .iter()
-                .map(|check| ctx.check(item.number, check))
-                .collect();
-            ItemResult {
-                item: item.number,
-                group: item.group,
-                name_zh: item.name_zh.clone(),
-                name_en: item.name_en.clone(),
-                status: item_status(&checks),
-                complete: ctx.complete,
-                checks,
-            }
-        })
+        .map(|item| evaluate_item(survey, standard, item))
         .collect();
 
     let count = |s: ItemStatus| items.iter().filter(|i| i.status == s).count();
@@ -375,6 +369,75 @@ pub fn evaluate(survey: &Survey, standard: &Standard) -> Evaluation {
     }
 }
 
+/// Evaluates one item. Where the item names one facility of a kind (一个幼儿园) and several were
+/// recorded, every check is judged on the same one: the one that meets the most checks and misses the
+/// fewest (the first recorded, on a tie), so that two half-good kindergartens never add up to one.
+fn evaluate_item(survey: &Survey, standard: &Standard, item: &Item) -> ItemResult {
+    let complete = survey.item_complete(item.number);
+    let judge = |chosen: &[(FacilityKind, Uuid)]| -> Vec<CheckResult> {
+        let ctx = Ctx {
+            survey,
+            standard,
+            complete,
+            chosen,
+        };
+        item.checks
+            .iter()
+            .map(|check| ctx.check(item.number, check))
+            .collect()
+    };
+    let mut chosen: Vec<(FacilityKind, Uuid)> = Vec::new();
+    let mut judged_on = Vec::new();
+    for &kind in &item.one_facility {
+        let candidates: Vec<&Facility> = survey
+            .facilities
+            .iter()
+            .filter(|f| f.kind == kind)
+            .collect();
+        if candidates.len() < 2 {
+            continue;
+        }
+        let score = |f: &Facility| {
+            let mut trial = chosen.clone();
+            trial.push((kind, f.id));
+            let checks = judge(&trial);
+            let met = checks
+                .iter()
+                .filter(|c| c.status == CheckStatus::Met)
+                .count();
+            let not_met = checks
+                .iter()
+                .filter(|c| c.status == CheckStatus::NotMet)
+                .count();
+            (met, std::cmp::Reverse(not_met))
+        };
+        // `max_by_key` keeps the last of equals; reversed, that is the first recorded.
+        let best = candidates
+            .iter()
+            .rev()
+            .max_by_key(|f| score(f))
+            .expect("at least two candidates");
+        chosen.push((kind, best.id));
+        judged_on.push(JudgedOn {
+            kind,
+            facility: best.id,
+            name: best.name.clone(),
+            candidates: candidates.len(),
+        });
+    }
+    let checks = judge(&chosen);
+    ItemResult {
+        item: item.number,
+        group: item.group,
+        name_zh: item.name_zh.clone(),
+        name_en: item.name_en.clone(),
+        status: item_status(&checks),
+        complete,
+        judged_on,
+        checks,
+    }
+}
+
 /// Gap beats not-surveyed beats advisory beats met; an item none of whose checks apply is not
 /// applicable.
 fn item_status(checks: &[CheckResult]) -> ItemStatus {
@@ -421,6 +484,17 @@ fn scale(survey: &Survey, standard: &Standard) -> ScaleFinding {
                 rule.population_min
             ),
         ),
+        Some(p) if p > rule.population_max && survey.community.kind == Some(CommunityKind::New) => (
+            ScaleStatus::AboveSplit,
+            format!(
+                "人口 {p} 人，高于 {} 人：规模较大的新建住宅项目，要合理划分成几个规模适宜的居住社区，按照标准配齐设施",
+                rule.population_max
+            ),
+            format!(
+                "{p} people, more than {}: a large new project is to be divided into several communities of a suitable size, each fully provided",
+                rule.population_max
+            ),
+        ),
         Some(p) if p > rule.population_max => (
             ScaleStatus::AboveSplit,
             format!("人口 {p} 人，高于 {} 人：宜拆分为若干居住社区", rule.population_max),
@@ -464,6 +538,23 @@ impl Found {
         }
     }
 
+    /// "`counted` of the `needed`": counts of facilities, features, entrances, ramps.
+    fn tally(status: CheckStatus, needed: f64, counted: f64) -> Self {
+        Found {
+            status,
+            required: Some(Requirement::AtLeast {
+                value: needed,
+                unit: Unit::Count,
+            }),
+            measured: Some(Measured::Number {
+                value: counted,
+                unit: Unit::Count,
+                method: None,
+            }),
+            details: Vec::new(),
+        }
+    }
+
     fn detail(mut self, zh: impl Into<String>, en: impl Into<String>) -> Self {
         self.details.push(Detail::new(zh, en));
         self
@@ -476,9 +567,25 @@ struct Ctx<'a> {
     standard: &'a Standard,
     /// The surveyor marked this item complete: what is not there is absent.
     complete: bool,
+    /// For kinds the item judges on one facility: that facility; the others of its kind are set aside.
+    chosen: &'a [(FacilityKind, Uuid)],
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The facilities of these kinds this item may count.
+    fn facilities_of(&self, kinds: &[FacilityKind]) -> Vec<&'a Facility> {
+        self.survey
+            .facilities
+            .iter()
+            .filter(|f| kinds.contains(&f.kind))
+            .filter(|f| {
+                self.chosen
+                    .iter()
+                    .all(|(kind, id)| f.kind != *kind || f.id == *id)
+            })
+            .collect()
+    }
+
     fn check(&self, item: u8, check: &Check) -> CheckResult {
         let found = match self.applicability(check.applies_to, check.when) {
             Some(true) => self.rule(&check.rule),
@@ -741,7 +848,7 @@ impl Ctx<'_> {
     }
 
     fn count(&self, kinds: &[FacilityKind], n: u32, min_area: Option<f64>) -> Found {
-        let facilities: Vec<&Facility> = self.survey.facilities_of(kinds).collect();
+        let facilities = self.facilities_of(kinds);
         let mut counted = 0u32;
         let mut unknown = 0u32;
         for f in &facilities {
@@ -759,16 +866,7 @@ impl Ctx<'_> {
         } else {
             self.unless_incomplete(CheckStatus::NotMet)
         };
-        let mut found = Found::status(status);
-        found.required = Some(Requirement::AtLeast {
-            value: f64::from(n),
-            unit: Unit::Count,
-        });
-        found.measured = Some(Measured::Number {
-            value: f64::from(counted),
-            unit: Unit::Count,
-            method: None,
-        });
+        let mut found = Found::tally(status, f64::from(n), f64::from(counted));
         if let Some(min) = min_area {
             found = found.detail(
                 format!("只计建筑面积不小于 {min} 平方米的设施"),
@@ -795,7 +893,7 @@ impl Ctx<'_> {
         bound: Bound,
     ) -> Found {
         let unit = unit_of(field);
-        let facilities: Vec<&Facility> = self.survey.facilities_of(kinds).collect();
+        let facilities = self.facilities_of(kinds);
         let aggregate = aggregate.unwrap_or(match bound {
             Bound::AtLeast(..) => Aggregate::Max,
             Bound::AtMost(_) => Aggregate::Min,
@@ -805,7 +903,7 @@ impl Ctx<'_> {
         let (required, basis_missing) = match bound {
             Bound::AtLeast(floor, None) => (floor, None),
             Bound::AtLeast(floor, Some((per, Some(basis)))) => (floor.max(per.rate * basis), None),
-            Bound::AtLeast(floor, Some((per, None))) => (floor, Some(per.basis)),
+            Bound::AtLeast(floor, Some((per, None))) => (floor, Some(per)),
             Bound::AtMost(limit) => (limit, None),
         };
         let requirement = match bound {
@@ -883,28 +981,34 @@ impl Ctx<'_> {
         let method =
             single.and_then(|f| quantity_of(field).and_then(|q| self.survey.method_of(f.id, q)));
         let mut found = Found::status(status);
-        found.required = Some(requirement);
+        // A requirement of "≥ 0" says nothing; with its basis unrecorded, say what it is made of.
+        found.required = (basis_missing.is_none() || required > 0.0).then_some(requirement);
         found.measured = value.map(|v| Measured::Number {
             value: v,
             unit,
             method,
         });
-        if let Some(basis) = basis_missing {
+        if let Some(per) = basis_missing {
+            let (zh, en) = (basis_zh(per.basis), basis_en(per.basis));
             found = found.detail(
-                format!("未填写{}，要求值只计下限", basis_zh(basis)),
-                format!(
-                    "{} not recorded: only the floor of the requirement is known",
-                    basis_en(basis)
-                ),
+                format!("要求按 {} × {zh} 计，但未填写{zh}", per.rate),
+                format!("required: {} × {en}, but {en} is not recorded", per.rate),
             );
         }
         if unknown > 0 {
+            let names: Vec<&str> = facilities
+                .iter()
+                .filter(|f| self.value(f, field).is_none())
+                .map(|f| f.name.as_deref().unwrap_or(f.kind.name_zh()))
+                .collect();
+            let names_en: Vec<&str> = facilities
+                .iter()
+                .filter(|f| self.value(f, field).is_none())
+                .map(|f| f.name.as_deref().unwrap_or(f.kind.name_en()))
+                .collect();
             found = found.detail(
-                format!("{unknown} 处设施未填写该项数值"),
-                format!(
-                    "{unknown} facilit{} without this value",
-                    if unknown == 1 { "y" } else { "ies" }
-                ),
+                format!("尚未填写：{}", names.join("、")),
+                format!("not recorded for: {}", names_en.join(", ")),
             );
         }
         if facilities.is_empty() {
@@ -914,7 +1018,7 @@ impl Ctx<'_> {
     }
 
     fn features(&self, kinds: &[FacilityKind], required: &[Feature], n: Option<u32>) -> Found {
-        let facilities: Vec<&Facility> = self.survey.facilities_of(kinds).collect();
+        let facilities = self.facilities_of(kinds);
         let present: Vec<Feature> = required
             .iter()
             .copied()
@@ -931,31 +1035,29 @@ impl Ctx<'_> {
         } else {
             self.unless_incomplete(CheckStatus::NotMet)
         };
-        let mut found = Found::status(status);
-        found.required = Some(Requirement::AtLeast {
-            value: needed as f64,
-            unit: Unit::Count,
-        });
-        found.measured = Some(Measured::Number {
-            value: present.len() as f64,
-            unit: Unit::Count,
-            method: None,
-        });
+        let mut found = Found::tally(status, needed as f64, present.len() as f64);
         if facilities.is_empty() {
             found.details.push(self.none_found(kinds));
         } else if !missing.is_empty() && status != CheckStatus::Met {
             let zh: Vec<&str> = missing.iter().map(|f| f.name_zh()).collect();
             let en: Vec<&str> = missing.iter().map(|f| f.name_en()).collect();
-            found = found.detail(
-                format!("缺少：{}", zh.join("、")),
-                format!("missing: {}", en.join(", ")),
-            );
+            found = if status == CheckStatus::NotMet {
+                found.detail(
+                    format!("缺少：{}", zh.join("、")),
+                    format!("missing: {}", en.join(", ")),
+                )
+            } else {
+                found.detail(
+                    format!("尚未记录：{}", zh.join("、")),
+                    format!("not recorded yet: {}", en.join(", ")),
+                )
+            };
         }
         found
     }
 
     fn facility_flag(&self, kinds: &[FacilityKind], flag: FacilityFlag) -> Found {
-        let facilities: Vec<&Facility> = self.survey.facilities_of(kinds).collect();
+        let facilities = self.facilities_of(kinds);
         let values: Vec<Option<bool>> = facilities
             .iter()
             .map(|f| match flag {
@@ -1033,18 +1135,22 @@ impl Ctx<'_> {
         }
         let mut ok = 0usize;
         let mut details = Vec::new();
+        let mut failing = false;
         let mut unknown = false;
         for e in entrances {
             match (e.step_free, e.ramp) {
                 (Some(true), _) | (_, Some(_)) => ok += 1,
-                (Some(false), None) => details.push(Detail::new(
-                    format!("{}：有高差，未设轮椅坡道", e.label),
-                    format!("{}: a step with no wheelchair ramp", e.label),
-                )),
+                (Some(false), None) => {
+                    failing = true;
+                    details.push(Detail::new(
+                        format!("{}：有高差，未设轮椅坡道", e.label),
+                        format!("{}: a step with no wheelchair ramp", e.label),
+                    ))
+                }
                 (None, None) => unknown = true,
             }
         }
-        let status = if !details.is_empty() {
+        let status = if failing {
             CheckStatus::NotMet
         } else if unknown || !self.complete {
             CheckStatus::NotSurveyed
@@ -1052,17 +1158,8 @@ impl Ctx<'_> {
             CheckStatus::Met
         };
         Found {
-            status,
-            required: Some(Requirement::AtLeast {
-                value: entrances.len() as f64,
-                unit: Unit::Count,
-            }),
-            measured: Some(Measured::Number {
-                value: ok as f64,
-                unit: Unit::Count,
-                method: None,
-            }),
             details,
+            ..Found::tally(status, entrances.len() as f64, ok as f64)
         }
     }
 
@@ -1122,18 +1219,18 @@ impl Ctx<'_> {
             CheckStatus::Met if !self.complete => CheckStatus::NotSurveyed,
             s => s,
         };
+        if status != CheckStatus::Met {
+            details.insert(
+                0,
+                Detail::new(
+                    format!("共 {} 处坡道，{passing} 处全部符合", ramps.len()),
+                    format!("{passing} of {} ramps meet every rule", ramps.len()),
+                ),
+            );
+        }
         Found {
-            status,
-            required: Some(Requirement::AtLeast {
-                value: ramps.len() as f64,
-                unit: Unit::Count,
-            }),
-            measured: Some(Measured::Number {
-                value: passing as f64,
-                unit: Unit::Count,
-                method: None,
-            }),
             details,
+            ..Found::tally(status, ramps.len() as f64, passing as f64)
         }
     }
 

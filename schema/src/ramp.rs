@@ -211,8 +211,8 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
     // Both sides when the rise is over the limit and the slope steeper than the exemption.
     let both_sides_needed = match (ramp.rise_m, slope) {
         (Some(r), Some(s)) => Some(
-            r.get() > rules.handrails_when_rise_over_m
-                && s.value > 1.0 / rules.handrails_when_steeper_than_one_in,
+            !at_most(r.get(), rules.handrails_when_rise_over_m)
+                && !at_most(s.value, 1.0 / rules.handrails_when_steeper_than_one_in),
         ),
         _ => None,
     };

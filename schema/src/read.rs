@@ -75,7 +75,11 @@ fn parse(text: &str) -> Result<Survey, Problem> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         Problem {
-            path: if path == "." { String::new() } else { path },
+            path: if path == "." || path == "?" {
+                String::new()
+            } else {
+                path
+            },
             message: describe_json_error(&inner),
         }
     })?;

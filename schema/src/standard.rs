@@ -97,6 +97,10 @@ pub struct Item {
     /// 建设要求, verbatim.
     pub text_zh: String,
     pub text_en: String,
+    /// Kinds the item names in the singular (一个幼儿园): all its checks are judged on one facility of
+    /// each, not on the best value of each check taken from different facilities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub one_facility: Vec<FacilityKind>,
     pub checks: Vec<Check>,
 }
 
@@ -498,27 +502,13 @@ impl Standard {
                 continue;
             };
             let c = change.clone();
-            if let Some(v) = c.title_zh {
-                check.title_zh = v;
-            }
-            if let Some(v) = c.title_en {
-                check.title_en = v;
-            }
-            if let Some(v) = c.clause_zh {
-                check.clause_zh = v;
-            }
-            if let Some(v) = c.clause_en {
-                check.clause_en = v;
-            }
-            if let Some(v) = c.strength {
-                check.strength = v;
-            }
-            if let Some(v) = c.applies_to {
-                check.applies_to = v;
-            }
-            if let Some(v) = c.rule {
-                check.rule = v;
-            }
+            set(&mut check.title_zh, c.title_zh);
+            set(&mut check.title_en, c.title_en);
+            set(&mut check.clause_zh, c.clause_zh);
+            set(&mut check.clause_en, c.clause_en);
+            set(&mut check.strength, c.strength);
+            set(&mut check.applies_to, c.applies_to);
+            set(&mut check.rule, c.rule);
             check.from_profile = true;
         }
         for (i, removed) in profile.remove.iter().enumerate() {
@@ -644,6 +634,13 @@ impl Standard {
                 problems,
             })
         }
+    }
+}
+
+/// Replaces what a profile gives; keeps what it leaves out.
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
     }
 }
 

@@ -596,14 +596,6 @@ impl Survey {
         self.items.iter().any(|r| r.item == item && r.complete)
     }
 
-    /// The facilities of any of these kinds.
-    pub fn facilities_of<'a>(
-        &'a self,
-        kinds: &'a [FacilityKind],
-    ) -> impl Iterator<Item = &'a Facility> + 'a {
-        self.facilities.iter().filter(|f| kinds.contains(&f.kind))
-    }
-
     /// How a facility's value was measured, where the survey says.
     pub fn method_of(&self, facility: Uuid, quantity: Quantity) -> Option<Method> {
         self.measurements

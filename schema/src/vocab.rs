@@ -142,6 +142,7 @@ vocabulary! {
     /// figure from a 竣工图 differently from one paced out on site.
     Method {
         GpsPolygon = "gps_polygon", "GPS 绕行测面", "GPS boundary walk";
+        GpsTrack = "gps_track", "GPS 轨迹测距", "GPS track of a walked route";
         Tape = "tape", "卷尺丈量", "tape measure";
         Drawing = "drawing", "地图勾绘", "drawn on the map";
         Documents = "documents", "产权证、竣工图等资料", "documents (title deed, as-built drawings)";
