@@ -8,7 +8,8 @@ use buqi_schema::evaluate::{
     CheckResult, CheckStatus, Evaluation, ItemStatus, Measured, Requirement, ScaleStatus, Unit,
     Verdict,
 };
-use buqi_schema::survey::PropertyManagement;
+use buqi_schema::standard::Strength;
+use buqi_schema::survey::{CommunityKind, PropertyManagement};
 use buqi_schema::{evaluate, Profile, Standard, Survey};
 use unicode_width::UnicodeWidthStr;
 
@@ -39,21 +40,32 @@ pub fn run(file: &Path, profile: Option<&Path>, format: Format, lang: Lang) -> E
 fn load(file: &Path, profile: Option<&Path>) -> Result<Evaluation, String> {
     let shown = file.display();
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let survey = Survey::from_json(&text).map_err(|e| {
-        let problems: Vec<String> = e.problems.iter().map(|p| format!("  {p}")).collect();
-        format!("{shown} is not a valid survey:\n{}", problems.join("\n"))
-    })?;
+    let survey = Survey::from_json(&text)
+        .map_err(|e| format!("{shown} is not a valid survey:\n{}", indent(&e.to_string())))?;
     let mut standard = Standard::builtin();
     if let Some(path) = profile {
         let shown = path.display();
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-        let profile = Profile::from_toml(&text).map_err(|e| format!("{shown}: {e}"))?;
+        let profile = Profile::from_toml(&text).map_err(|e| {
+            format!(
+                "{shown} is not a valid profile:\n{}",
+                indent(&e.to_string())
+            )
+        })?;
         standard = standard
             .with_profile(&profile)
-            .map_err(|e| format!("{shown} cannot be applied:\n{e}"))?;
+            .map_err(|e| format!("{shown} cannot be applied:\n{}", indent(&e.to_string())))?;
     }
     Ok(evaluate(&survey, &standard))
+}
+
+/// Indents every line of a multi-line message under its heading.
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -109,20 +121,19 @@ fn measured(m: &Measured, lang: Lang) -> String {
             unit,
             method,
         } => {
-            let mut s = number(*value, *unit, lang);
-            if let Some(method) = method {
-                s.push_str(&format!(
-                    "（{}）",
-                    pick(lang, method.name_zh(), method.name_en())
-                ));
+            let value = number(*value, *unit, lang);
+            match (method, lang) {
+                (Some(m), Lang::Zh) => format!("{value}（{}）", m.name_zh()),
+                (Some(m), Lang::En) => format!("{value} [{}]", m.name_en()),
+                (None, _) => value,
             }
-            s
         }
-        Measured::Yes(b) => pick(
-            lang,
-            if *b { "是" } else { "否" },
-            if *b { "yes" } else { "no" },
-        )
+        Measured::Yes(b) => match (b, lang) {
+            (true, Lang::Zh) => "是",
+            (false, Lang::Zh) => "否",
+            (true, Lang::En) => "yes",
+            (false, Lang::En) => "no",
+        }
         .to_owned(),
         Measured::Text(t) => mode(t, lang),
     }
@@ -141,13 +152,32 @@ fn mark(status: ItemStatus, lang: Lang) -> String {
         ItemStatus::Met => "✓",
         ItemStatus::Gap => "✗",
         ItemStatus::Advisory => "△",
-        ItemStatus::NotApplicable => "—",
+        ItemStatus::NotApplicable => "-",
         ItemStatus::NotSurveyed => "?",
     };
     format!(
         "{symbol} {}",
         pick(lang, status.name_zh(), status.name_en())
     )
+}
+
+/// Punctuation that fits the language: full-width in Chinese, ASCII in English.
+struct Marks {
+    colon: &'static str,
+    comma: &'static str,
+}
+
+fn marks(lang: Lang) -> Marks {
+    match lang {
+        Lang::Zh => Marks {
+            colon: "：",
+            comma: "，",
+        },
+        Lang::En => Marks {
+            colon: ": ",
+            comma: ", ",
+        },
+    }
 }
 
 /// The lines explaining one check that is not simply met.
@@ -158,22 +188,23 @@ fn explain(c: &CheckResult, lang: Lang) -> Vec<String> {
         _ => return Vec::new(),
     };
     let advisory = match c.strength {
-        buqi_schema::standard::Strength::Advisory => pick(lang, "（建议）", " (advisory)"),
-        buqi_schema::standard::Strength::Binding => "",
+        Strength::Advisory => pick(lang, "[建议] ", "[advisory] "),
+        Strength::Binding => "",
     };
+    let Marks { colon, comma } = marks(lang);
     let mut head = format!(
-        "{}{advisory} {status}",
+        "{advisory}{} {status}",
         pick(lang, &c.title_zh, &c.title_en)
     );
     if let Some(r) = &c.required {
         head.push_str(&format!(
-            "：{} {}",
+            "{colon}{} {}",
             pick(lang, "要求", "required"),
             requirement(r, lang)
         ));
         if let Some(m) = &c.measured {
             head.push_str(&format!(
-                "，{} {}",
+                "{comma}{} {}",
                 pick(lang, "实测", "found"),
                 measured(m, lang)
             ));
@@ -195,31 +226,29 @@ fn pad(s: &str, width: usize) -> String {
 }
 
 fn table(e: &Evaluation, lang: Lang, colour: bool) -> String {
+    let Marks { colon, .. } = marks(lang);
     let mut out = String::new();
-    let kind = e.community.kind.map(|k| match lang {
-        Lang::Zh => format!("（{}居住社区）", k.name_zh()),
-        Lang::En => format!(" ({:?} community)", k).to_lowercase(),
-    });
+    let kind = match (e.community.kind, lang) {
+        (Some(k), Lang::Zh) => format!("（{}居住社区）", k.name_zh()),
+        (Some(CommunityKind::New), Lang::En) => " (new community)".to_owned(),
+        (Some(CommunityKind::Existing), Lang::En) => " (existing community)".to_owned(),
+        (None, _) => String::new(),
+    };
     out.push_str(&format!(
-        "{} · {}{}\n",
+        "{} · {}{kind}\n",
         pick(lang, "完整居住社区评估", "Complete-community evaluation"),
         e.community.name,
-        kind.unwrap_or_default()
     ));
     out.push_str(&format!(
-        "{}：{} {}",
+        "{}{colon}{} {}",
         pick(lang, "标准", "Standard"),
         e.standard.title_zh,
         e.standard.version
     ));
-    match &e.profile {
-        Some(p) => out.push_str(&format!(
-            "；{}：{}（{}）\n",
-            pick(lang, "地方细则", "profile"),
-            p.name_zh,
-            p.id
-        )),
-        None => out.push('\n'),
+    match (&e.profile, lang) {
+        (Some(p), Lang::Zh) => out.push_str(&format!("；地方细则：{}（{}）\n", p.name_zh, p.id)),
+        (Some(p), Lang::En) => out.push_str(&format!("; profile: {} ({})\n", p.name_zh, p.id)),
+        (None, _) => out.push('\n'),
     }
     let s = &e.summary;
     let verdict = match s.verdict {
@@ -237,7 +266,7 @@ fn table(e: &Evaluation, lang: Lang, colour: bool) -> String {
             s.gaps, s.advisory, s.not_surveyed, s.met, s.not_applicable
         ),
         Lang::En => format!(
-            "Verdict: {verdict} — {} gaps, {} advisory, {} not surveyed, {} met, {} not applicable\n",
+            "Verdict: {verdict} — gaps: {}, advisory: {}, not surveyed: {}, met: {}, not applicable: {}\n",
             s.gaps, s.advisory, s.not_surveyed, s.met, s.not_applicable
         ),
     });
@@ -247,29 +276,60 @@ fn table(e: &Evaluation, lang: Lang, colour: bool) -> String {
         _ => "△",
     };
     out.push_str(&format!(
-        "{}：{scale_mark} {}\n\n",
+        "{}{colon}{scale_mark} {}\n\n",
         pick(lang, "社区规模", "Scale"),
         pick(lang, &e.scale.advice_zh, &e.scale.advice_en)
     ));
 
+    let (no_head, name_head, mark_head) = (
+        pick(lang, "序号", "No."),
+        pick(lang, "建设内容", "Item"),
+        pick(lang, "结论", "Result"),
+    );
     let names: Vec<&str> = e
         .items
         .iter()
         .map(|i| pick(lang, &i.name_zh, &i.name_en))
         .collect();
-    let name_width = names.iter().map(|n| n.width()).max().unwrap_or(0);
-    let marks: Vec<String> = e.items.iter().map(|i| mark(i.status, lang)).collect();
-    let mark_width = marks.iter().map(|m| m.width()).max().unwrap_or(0);
+    let name_width = names
+        .iter()
+        .chain([&name_head])
+        .map(|n| n.width())
+        .max()
+        .unwrap_or(0);
+    let item_marks: Vec<String> = e.items.iter().map(|i| mark(i.status, lang)).collect();
+    let mark_width = item_marks
+        .iter()
+        .map(|m| m.width())
+        .chain([mark_head.width()])
+        .max()
+        .unwrap_or(0);
     out.push_str(&format!(
         "{}  {}  {}  {}\n",
-        pad(pick(lang, "序号", "No."), 4),
-        pad(pick(lang, "建设内容", "Item"), name_width),
-        pad(pick(lang, "结论", "Result"), mark_width),
+        pad(no_head, 4),
+        pad(name_head, name_width),
+        pad(mark_head, mark_width),
         pick(lang, "说明", "Why")
     ));
     let indent = 4 + 2 + name_width + 2 + mark_width + 2;
-    for ((item, name), mark) in e.items.iter().zip(&names).zip(&marks) {
-        let lines: Vec<String> = item.checks.iter().flat_map(|c| explain(c, lang)).collect();
+    for ((item, name), mark) in e.items.iter().zip(&names).zip(&item_marks) {
+        let mut lines: Vec<String> = item.checks.iter().flat_map(|c| explain(c, lang)).collect();
+        if item.status != ItemStatus::Met {
+            for j in &item.judged_on {
+                let name = j
+                    .name
+                    .as_deref()
+                    .unwrap_or_else(|| pick(lang, j.kind.name_zh(), j.kind.name_en()));
+                lines.push(match lang {
+                    Lang::Zh => format!(
+                        "按同一处判定：{name}（共 {} 处{}）",
+                        j.candidates,
+                        j.kind.name_zh()
+                    ),
+                    Lang::En => format!("judged on one: {name} (of {} recorded)", j.candidates),
+                });
+            }
+        }
         let painted = if colour {
             let code = match item.status {
                 ItemStatus::Gap => "1;31",
@@ -294,7 +354,7 @@ fn table(e: &Evaluation, lang: Lang, colour: bool) -> String {
         }
     }
     for w in &e.warnings {
-        out.push_str(&format!("\n{}：{w}", pick(lang, "注意", "Note")));
+        out.push_str(&format!("\n{}{colon}{w}", pick(lang, "注意", "Note")));
     }
     if !e.warnings.is_empty() {
         out.push('\n');
