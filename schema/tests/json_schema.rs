@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use buqi_schema::{survey_json_schema, Survey};
+use buqi_schema::{evaluation_json_schema, survey_json_schema, Survey};
 
 fn crate_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,18 +21,43 @@ fn examples() -> Vec<PathBuf> {
     files
 }
 
-#[test]
-fn checked_in_schema_matches_the_types() {
-    let path = crate_dir().join("survey.schema.json");
-    let generated = survey_json_schema();
+/// Compares a checked-in schema with the one the types generate; `BUQI_BLESS=1` writes it anew.
+fn in_step(file: &str, generated: String) {
+    let path = crate_dir().join(file);
     if std::env::var_os("BUQI_BLESS").is_some() {
         std::fs::write(&path, &generated).expect("write the schema");
     }
     let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         checked_in == generated,
-        "schema/survey.schema.json is out of date with the Rust types: run `BUQI_BLESS=1 cargo test -p buqi-schema --test json_schema` and commit it"
+        "schema/{file} is out of date with the Rust types: run `BUQI_BLESS=1 cargo test -p buqi-schema --test json_schema` and commit it"
     );
+}
+
+#[test]
+fn checked_in_survey_schema_matches_the_types() {
+    in_step("survey.schema.json", survey_json_schema());
+}
+
+#[test]
+fn checked_in_evaluation_schema_matches_the_types() {
+    in_step("evaluation.schema.json", evaluation_json_schema());
+}
+
+#[test]
+fn every_evaluation_passes_its_json_schema() {
+    let schema: serde_json::Value = serde_json::from_str(&evaluation_json_schema()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the generated schema compiles");
+    let standard = buqi_schema::Standard::builtin();
+    for path in examples() {
+        let survey = Survey::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let value = serde_json::to_value(buqi_schema::evaluate(&survey, &standard)).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    }
 }
 
 #[test]

@@ -38,8 +38,18 @@ pub fn run(file: &Path, profile: Option<&Path>, format: Format, lang: Lang) -> E
 }
 
 fn load(file: &Path, profile: Option<&Path>) -> Result<Evaluation, String> {
-    let shown = file.display();
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let from_stdin = file.as_os_str() == "-";
+    let shown = if from_stdin {
+        "standard input".to_owned()
+    } else {
+        file.display().to_string()
+    };
+    let text = if from_stdin {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .map_err(|e| format!("cannot read {shown}: {e}"))?;
     let survey = Survey::from_json(&text)
         .map_err(|e| format!("{shown} is not a valid survey:\n{}", indent(&e.to_string())))?;
     let mut standard = Standard::builtin();

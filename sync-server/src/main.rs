@@ -27,12 +27,13 @@ enum Command {
     ///
     /// Exits 0 whether or not there are gaps, 2 when the survey or profile cannot be read.
     Evaluate {
-        /// The survey, in the buqi.survey JSON interchange format.
+        /// The survey, in the buqi.survey JSON interchange format; `-` reads standard input.
         file: PathBuf,
         /// A city or province profile (TOML) laid over the standard.
         #[arg(long)]
         profile: Option<PathBuf>,
-        /// table: for people; json: the 20 item results; json-full: with the summary and scale.
+        /// table: for people; json: the 20 item results; json-full: with the summary and scale
+        /// (schema/evaluation.schema.json).
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         /// The language of the table.

@@ -617,3 +617,35 @@ fn refuses_a_profile_that_changes_a_check_that_does_not_exist() {
         ],
     );
 }
+
+#[test]
+fn a_survey_can_come_on_standard_input() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let run = |input: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_buqi"))
+            .current_dir(workspace())
+            .args(["evaluate", "-", "--format", "json"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the buqi binary runs");
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let text = std::fs::read(workspace().join("examples/wuhan-old-estate.json")).unwrap();
+    let out = run(&text);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let items: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(items.as_array().map(Vec::len), Some(20));
+
+    let out = run(b"{ \"format\": ");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).starts_with("buqi evaluate: standard input is not a valid survey:"),
+        "{}",
+        stderr(&out)
+    );
+}
