@@ -273,12 +273,14 @@ pub struct StandardRef {
     pub id: String,
     pub version: String,
     pub title_zh: String,
+    pub title_en: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProfileRef {
     pub id: String,
     pub name_zh: String,
+    pub name_en: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -352,10 +354,12 @@ pub fn evaluate(survey: &Survey, standard: &Standard) -> Evaluation {
             id: standard.standard.id.clone(),
             version: standard.standard.version.clone(),
             title_zh: standard.standard.title_zh.clone(),
+            title_en: standard.standard.title_en.clone(),
         },
         profile: standard.profile.as_ref().map(|p| ProfileRef {
             id: p.id.clone(),
             name_zh: p.name_zh.clone(),
+            name_en: p.name_en.clone(),
         }),
         community: CommunityRef {
             id: survey.community.id,

@@ -355,9 +355,9 @@ pub struct ProfileInfo {
 pub struct Profile {
     pub profile: ProfileInfo,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub general: Option<GeneralChange>,
+    pub general: Option<General>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale: Option<ScaleChange>,
+    pub scale: Option<ScaleRule>,
     /// Replaces the ramp rules whole (a city that has confirmed GB 55019's clear width, say).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ramps: Option<RampRules>,
@@ -373,22 +373,6 @@ pub struct Profile {
     /// Observations the added checks ask about.
     #[serde(default)]
     pub observations: Vec<ObservationDef>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GeneralChange {
-    pub walk_speed_m_per_min: f64,
-    pub walk_speed_source: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScaleChange {
-    pub population_min: u32,
-    pub population_max: u32,
-    pub clause_zh: String,
-    pub clause_en: String,
 }
 
 /// What a profile changes in one check; anything left out stays as the standard has it.
@@ -478,18 +462,8 @@ impl Standard {
         }
         let mut out = self.clone();
         let mut problems = Vec::new();
-        if let Some(g) = &profile.general {
-            out.general.walk_speed_m_per_min = g.walk_speed_m_per_min;
-            out.general.walk_speed_source = g.walk_speed_source.clone();
-        }
-        if let Some(s) = &profile.scale {
-            out.scale = ScaleRule {
-                population_min: s.population_min,
-                population_max: s.population_max,
-                clause_zh: s.clause_zh.clone(),
-                clause_en: s.clause_en.clone(),
-            };
-        }
+        set(&mut out.general, profile.general.clone());
+        set(&mut out.scale, profile.scale.clone());
         if let Some(r) = &profile.ramps {
             out.ramps = r.clone();
         }

@@ -252,12 +252,12 @@ fn table(e: &Evaluation, lang: Lang, colour: bool) -> String {
     out.push_str(&format!(
         "{}{colon}{} {}",
         pick(lang, "标准", "Standard"),
-        e.standard.title_zh,
+        pick(lang, &e.standard.title_zh, &e.standard.title_en),
         e.standard.version
     ));
     match (&e.profile, lang) {
         (Some(p), Lang::Zh) => out.push_str(&format!("；地方细则：{}（{}）\n", p.name_zh, p.id)),
-        (Some(p), Lang::En) => out.push_str(&format!("; profile: {} ({})\n", p.name_zh, p.id)),
+        (Some(p), Lang::En) => out.push_str(&format!("; profile: {} ({})\n", p.name_en, p.id)),
         (None, _) => out.push('\n'),
     }
     let s = &e.summary;
