@@ -531,14 +531,6 @@ impl Standard {
         out.checked(&file)
     }
 
-    pub fn item(&self, number: u8) -> Option<&Item> {
-        self.items.iter().find(|i| i.number == number)
-    }
-
-    pub fn group(&self, number: u8) -> Option<&Group> {
-        self.groups.iter().find(|g| g.number == number)
-    }
-
     pub fn observation(&self, id: &str) -> Option<&ObservationDef> {
         self.observations.iter().find(|o| o.id == id)
     }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::values::{Count, NonNegative};
+pub use crate::vocab::PropertyManagement;
 use crate::vocab::{FacilityKind, Feature, Method};
 
 /// The `format` field of every survey file.
@@ -94,67 +95,6 @@ impl CommunityKind {
         match self {
             CommunityKind::New => "新建",
             CommunityKind::Existing => "既有",
-        }
-    }
-}
-
-/// How the community's property is managed (item 16).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PropertyManagement {
-    /// 专业化物业服务
-    Professional,
-    /// 社区托管
-    CommunityTrusteeship,
-    /// 社会组织代管
-    SocialOrganisation,
-    /// 居民自管
-    SelfManaged,
-    /// 无物业管理
-    None,
-}
-
-impl PropertyManagement {
-    pub const ALL: [PropertyManagement; 5] = [
-        PropertyManagement::Professional,
-        PropertyManagement::CommunityTrusteeship,
-        PropertyManagement::SocialOrganisation,
-        PropertyManagement::SelfManaged,
-        PropertyManagement::None,
-    ];
-
-    /// The id used in files: `community_trusteeship`.
-    pub fn id(self) -> &'static str {
-        match self {
-            PropertyManagement::Professional => "professional",
-            PropertyManagement::CommunityTrusteeship => "community_trusteeship",
-            PropertyManagement::SocialOrganisation => "social_organisation",
-            PropertyManagement::SelfManaged => "self_managed",
-            PropertyManagement::None => "none",
-        }
-    }
-
-    pub fn from_id(id: &str) -> Option<PropertyManagement> {
-        Self::ALL.into_iter().find(|m| m.id() == id)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            PropertyManagement::Professional => "专业化物业服务",
-            PropertyManagement::CommunityTrusteeship => "社区托管",
-            PropertyManagement::SocialOrganisation => "社会组织代管",
-            PropertyManagement::SelfManaged => "居民自管",
-            PropertyManagement::None => "无物业管理",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            PropertyManagement::Professional => "professional property services",
-            PropertyManagement::CommunityTrusteeship => "community trusteeship",
-            PropertyManagement::SocialOrganisation => "managed by a social organisation",
-            PropertyManagement::SelfManaged => "managed by residents",
-            PropertyManagement::None => "no property management",
         }
     }
 }

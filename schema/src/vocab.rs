@@ -34,6 +34,11 @@ macro_rules! vocabulary {
                 match self { $($name::$variant => $id),+ }
             }
 
+            /// The value with this id, if there is one.
+            pub fn from_id(id: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.id() == id)
+            }
+
             /// The standard's own Chinese term.
             pub fn name_zh(self) -> &'static str {
                 match self { $($name::$variant => $zh),+ }
@@ -150,5 +155,16 @@ vocabulary! {
         Count = "count", "现场清点", "counted on site";
         Interview = "interview", "询问", "asked on site";
         Estimate = "estimate", "目测估计", "estimated by eye";
+    }
+}
+
+vocabulary! {
+    /// How the community's property is managed (item 16).
+    PropertyManagement {
+        Professional = "professional", "专业化物业服务", "professional property services";
+        CommunityTrusteeship = "community_trusteeship", "社区托管", "community trusteeship";
+        SocialOrganisation = "social_organisation", "社会组织代管", "managed by a social organisation";
+        SelfManaged = "self_managed", "居民自管", "managed by residents";
+        None = "none", "无物业管理", "no property management";
     }
 }

@@ -34,11 +34,16 @@ fn stderr(out: &Output) -> String {
     String::from_utf8(out.stderr.clone()).expect("stderr is UTF-8")
 }
 
+/// Runs `buqi evaluate` with these arguments; returns the whole command line too, for messages.
+fn evaluate(args: &[&str]) -> (Vec<String>, Output) {
+    let all: Vec<&str> = ["evaluate"].iter().chain(args).copied().collect();
+    let out = buqi(&all);
+    (all.iter().map(|a| a.to_string()).collect(), out)
+}
+
 /// Runs `buqi evaluate`, asserts it succeeded with nothing on stderr, and returns stdout.
 fn evaluate_ok(args: &[&str]) -> String {
-    let mut all = vec!["evaluate"];
-    all.extend_from_slice(args);
-    let out = buqi(&all);
+    let (all, out) = evaluate(args);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -461,9 +466,7 @@ fn edited_example(name: &str, edit: impl FnOnce(&mut Value)) -> String {
 
 /// Runs `buqi evaluate` with these arguments and asserts a refusal; returns stderr.
 fn refused(args: &[&str]) -> String {
-    let mut all = vec!["evaluate"];
-    all.extend_from_slice(args);
-    let out = buqi(&all);
+    let (all, out) = evaluate(args);
     let err = stderr(&out);
     assert_eq!(
         out.status.code(),
