@@ -1,0 +1,1 @@
+//! buqi-measure (skeleton; being written)

@@ -1,0 +1,1 @@
+//! buqi-photo (skeleton; being written)
