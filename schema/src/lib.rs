@@ -8,10 +8,14 @@
 //! - [`evaluate()`]: (survey, standard) → a result for each of the 20 items.
 //! - [`ramp`]: a wheelchair ramp against GB 55019-2021.
 //! - [`vocab`]: the kinds of facility and the features the standard names.
+//! - [`record`]: a survey as records of fields, the unit of edits; [`change`]: an edit as it travels
+//!   (field, value, hybrid-logical-clock stamp, device).
 
+pub mod change;
 pub mod evaluate;
 pub mod ramp;
 pub mod read;
+pub mod record;
 pub mod standard;
 pub mod survey;
 pub mod values;

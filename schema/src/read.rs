@@ -54,12 +54,16 @@ impl Survey {
     /// Reads and validates a survey in the JSON interchange format.
     pub fn from_json(text: &str) -> Result<Survey, InvalidSurvey> {
         let survey = parse(text).map_err(|p| InvalidSurvey { problems: vec![p] })?;
-        let problems = validate(&survey);
-        if problems.is_empty() {
-            Ok(survey)
-        } else {
-            Err(InvalidSurvey { problems })
-        }
+        checked(survey)
+    }
+
+    /// Reads and validates a survey already parsed into JSON values (as the store assembles it).
+    pub fn from_value(value: serde_json::Value) -> Result<Survey, InvalidSurvey> {
+        let survey: Survey =
+            serde_path_to_error::deserialize(value).map_err(|err| InvalidSurvey {
+                problems: vec![located_problem(err)],
+            })?;
+        checked(survey)
     }
 
     /// The survey as pretty JSON in the interchange format.
@@ -69,25 +73,37 @@ impl Survey {
     }
 }
 
+fn checked(survey: Survey) -> Result<Survey, InvalidSurvey> {
+    let problems = validate(&survey);
+    if problems.is_empty() {
+        Ok(survey)
+    } else {
+        Err(InvalidSurvey { problems })
+    }
+}
+
 fn parse(text: &str) -> Result<Survey, Problem> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let survey: Survey = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        Problem {
-            path: if path == "." || path == "?" {
-                String::new()
-            } else {
-                path
-            },
-            message: describe_json_error(&inner),
-        }
-    })?;
+    let survey: Survey =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(located_problem)?;
     deserializer.end().map_err(|err| Problem {
         path: String::new(),
         message: describe_json_error(&err),
     })?;
     Ok(survey)
+}
+
+fn located_problem(err: serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    Problem {
+        path: if path == "." || path == "?" {
+            String::new()
+        } else {
+            path
+        },
+        message: describe_json_error(&inner),
+    }
 }
 
 /// serde_json ends its messages with " at line L column C"; say it the same way for every kind of error.
@@ -153,6 +169,7 @@ enum Record {
     Entrance,
     Ramp,
     GpsPoint,
+    Photo,
     ChecklistRun,
     Checkpoint,
 }
@@ -166,6 +183,7 @@ impl Record {
             Record::Entrance => "an entrance",
             Record::Ramp => "a ramp",
             Record::GpsPoint => "a GPS point",
+            Record::Photo => "a photo",
             Record::ChecklistRun => "a checklist run",
             Record::Checkpoint => "a checkpoint",
         }
@@ -233,6 +251,9 @@ fn validate(s: &Survey) -> Vec<Problem> {
     }
     for (i, g) in s.gps_points.iter().enumerate() {
         register(&mut c, g.id, Record::GpsPoint, format!("gps_points[{i}]"));
+    }
+    for (i, p) in s.photos.iter().enumerate() {
+        register(&mut c, p.id, Record::Photo, format!("photos[{i}]"));
     }
     for (i, run) in s.checklist_runs.iter().enumerate() {
         register(

@@ -531,6 +531,38 @@ impl Standard {
         out.checked(&file)
     }
 
+    /// The kinds of facility an item's checks look at, in the order the checks first name them:
+    /// what the app lists under the item. Empty for an item judged without facilities.
+    pub fn facility_kinds(&self, item: u8) -> Vec<FacilityKind> {
+        fn walk(rule: &Rule, kinds: &mut Vec<FacilityKind>) {
+            match rule {
+                Rule::Count { kinds: k, .. }
+                | Rule::FacilityValue { kinds: k, .. }
+                | Rule::Features { kinds: k, .. }
+                | Rule::FacilityFlag { kinds: k, .. } => {
+                    for kind in k {
+                        if !kinds.contains(kind) {
+                            kinds.push(*kind);
+                        }
+                    }
+                }
+                Rule::AnyOf { alternatives } => {
+                    for a in alternatives {
+                        walk(&a.rule, kinds);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut kinds = Vec::new();
+        for it in self.items.iter().filter(|i| i.number == item) {
+            for check in &it.checks {
+                walk(&check.rule, &mut kinds);
+            }
+        }
+        kinds
+    }
+
     pub fn observation(&self, id: &str) -> Option<&ObservationDef> {
         self.observations.iter().find(|o| o.id == id)
     }
@@ -699,6 +731,18 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_name_the_facilities_they_look_at() {
+        let s = Standard::builtin();
+        assert_eq!(s.facility_kinds(2), vec![FacilityKind::Kindergarten]);
+        // Item 20 (management mechanisms) is judged on observations alone.
+        assert!(s.facility_kinds(20).is_empty());
+        let with_facilities = (1..=20)
+            .filter(|n| !s.facility_kinds(*n).is_empty())
+            .count();
+        assert!(with_facilities >= 12, "{with_facilities}");
+    }
 
     #[test]
     fn builtin_standard_is_valid_and_whole() {

@@ -417,7 +417,10 @@ pub struct GpsPoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhotoRef {
-    /// 64 lowercase hex digits.
+    /// The photo record's own id: the same picture attached twice (to two items, say) is two
+    /// records of one image.
+    pub id: Uuid,
+    /// The SHA-256 of the camera's original file, 64 lowercase hex digits: the image's address.
     #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
     pub sha256: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

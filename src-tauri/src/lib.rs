@@ -1,8 +1,13 @@
 //! buqi-app: the field app for surveyors' tablets.
 //!
-//! The app evaluates surveys only through the one evaluator in `buqi-schema`, re-exported here so
-//! that the app's modules name one place. The offline store, GPS and measuring, the photo pipeline,
-//! the sync client and the Tauri window are later work (see ARCHITECTURE.md); none of them exists
-//! yet, and nothing here pretends otherwise.
+//! The core works without a window, so it is tested fast:
+//! - [`store`]: the offline SQLite store, its change log and the queries the screens need;
+//! - `buqi-measure` (src-tauri/measure): GPS and measuring;
+//! - `buqi-photo` (src-tauri/photo): the photo pipeline.
+//!
+//! Compliance is never decided here: the app evaluates surveys only through the one evaluator in
+//! `buqi-schema`, re-exported as [`schema`].
 
 pub use buqi_schema as schema;
+
+pub mod store;

@@ -1,0 +1,439 @@
+//! The survey as records of fields: the shape in which the tablet's store keeps a survey and in
+//! which edits travel to the server.
+//!
+//! A survey file is one nested document; a store that merges edits from many devices needs smaller
+//! units. Every record (the community, a facility, a ramp, a photo, …) has its own id and a flat map
+//! of fields, and a field is the unit of an edit: two surveyors who change two different fields of
+//! one facility never conflict. [`records_of`] splits a survey into records and [`assemble`] puts
+//! records back together into a survey, validated exactly as a survey file is.
+//!
+//! The community record carries, besides the community's own fields:
+//! - `surveyed.<key>`: who surveyed and when (`surveyed.surveyor`, `surveyed.started_at`, …);
+//! - `items.<n>.complete` and `items.<n>.notes`: the surveyor's record of item *n*;
+//! - `observations.<id>`: a yes/no observation.
+//!
+//! A checkpoint is a record of its own whose `run` field names its checklist run. A field whose
+//! value is JSON `null` is unset, the same as absent.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::read::{InvalidSurvey, Problem};
+use crate::survey::{Survey, FORMAT, VERSION};
+
+/// The fields of one record, by name.
+pub type Fields = BTreeMap<String, Value>;
+
+/// The checkpoint field that names the checklist run it belongs to.
+pub const RUN: &str = "run";
+
+/// The kinds of record a survey is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    Community,
+    Facility,
+    Measurement,
+    Entrance,
+    Ramp,
+    GpsPoint,
+    Photo,
+    ChecklistRun,
+    Checkpoint,
+}
+
+impl EntityKind {
+    pub const ALL: [EntityKind; 9] = [
+        EntityKind::Community,
+        EntityKind::Facility,
+        EntityKind::Measurement,
+        EntityKind::Entrance,
+        EntityKind::Ramp,
+        EntityKind::GpsPoint,
+        EntityKind::Photo,
+        EntityKind::ChecklistRun,
+        EntityKind::Checkpoint,
+    ];
+
+    /// The kind's id in files, change logs and SQL (`gps_point`).
+    pub fn id(self) -> &'static str {
+        match self {
+            EntityKind::Community => "community",
+            EntityKind::Facility => "facility",
+            EntityKind::Measurement => "measurement",
+            EntityKind::Entrance => "entrance",
+            EntityKind::Ramp => "ramp",
+            EntityKind::GpsPoint => "gps_point",
+            EntityKind::Photo => "photo",
+            EntityKind::ChecklistRun => "checklist_run",
+            EntityKind::Checkpoint => "checkpoint",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<EntityKind> {
+        EntityKind::ALL.into_iter().find(|k| k.id() == id)
+    }
+
+    /// The survey file's list that holds records of this kind (`None` for the community, which
+    /// is the file's own `community`, and for checkpoints, which sit inside their run).
+    fn list(self) -> Option<&'static str> {
+        match self {
+            EntityKind::Community | EntityKind::Checkpoint => None,
+            EntityKind::Facility => Some("facilities"),
+            EntityKind::Measurement => Some("measurements"),
+            EntityKind::Entrance => Some("entrances"),
+            EntityKind::Ramp => Some("ramps"),
+            EntityKind::GpsPoint => Some("gps_points"),
+            EntityKind::Photo => Some("photos"),
+            EntityKind::ChecklistRun => Some("checklist_runs"),
+        }
+    }
+}
+
+impl fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// One record of a survey: a kind, an id made where the record was born, and its fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub kind: EntityKind,
+    pub id: Uuid,
+    pub fields: Fields,
+}
+
+/// Splits a survey into its records: the community first, then the rest in file order.
+pub fn records_of(survey: &Survey) -> Vec<Record> {
+    let mut records = Vec::new();
+
+    let mut community = fields_of(&survey.community);
+    if let Some(surveyed) = &survey.surveyed {
+        for (key, value) in fields_of(surveyed) {
+            community.insert(format!("surveyed.{key}"), value);
+        }
+    }
+    for item in &survey.items {
+        let n = item.item;
+        community.insert(format!("items.{n}.complete"), Value::Bool(item.complete));
+        if let Some(notes) = &item.notes {
+            community.insert(format!("items.{n}.notes"), Value::String(notes.clone()));
+        }
+    }
+    for (id, yes) in &survey.observations {
+        community.insert(format!("observations.{id}"), Value::Bool(*yes));
+    }
+    records.push(Record {
+        kind: EntityKind::Community,
+        id: survey.community.id,
+        fields: community,
+    });
+
+    fn push<T: Serialize>(records: &mut Vec<Record>, kind: EntityKind, id: Uuid, value: &T) {
+        records.push(Record {
+            kind,
+            id,
+            fields: fields_of(value),
+        });
+    }
+    for f in &survey.facilities {
+        push(&mut records, EntityKind::Facility, f.id, f);
+    }
+    for m in &survey.measurements {
+        push(&mut records, EntityKind::Measurement, m.id, m);
+    }
+    for e in &survey.entrances {
+        push(&mut records, EntityKind::Entrance, e.id, e);
+    }
+    for r in &survey.ramps {
+        push(&mut records, EntityKind::Ramp, r.id, r);
+    }
+    for g in &survey.gps_points {
+        push(&mut records, EntityKind::GpsPoint, g.id, g);
+    }
+    for p in &survey.photos {
+        push(&mut records, EntityKind::Photo, p.id, p);
+    }
+    for run in &survey.checklist_runs {
+        let mut fields = fields_of(run);
+        fields.remove("checkpoints");
+        records.push(Record {
+            kind: EntityKind::ChecklistRun,
+            id: run.id,
+            fields,
+        });
+        for cp in &run.checkpoints {
+            let mut fields = fields_of(cp);
+            fields.insert(RUN.to_owned(), Value::String(run.id.to_string()));
+            records.push(Record {
+                kind: EntityKind::Checkpoint,
+                id: cp.id,
+                fields,
+            });
+        }
+    }
+    records
+}
+
+/// A record's fields: its serialised form without the id, which the record carries itself.
+fn fields_of<T: Serialize>(value: &T) -> Fields {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map.into_iter().filter(|(k, _)| k != "id").collect(),
+        // Every record type serialises to an object; nothing else reaches here.
+        _ => Fields::new(),
+    }
+}
+
+/// Puts a community's live records back together into a survey and validates it as a survey file
+/// is validated. `records` must hold exactly one community record; the others are listed in the
+/// order they should appear in (the store passes them by id, which for UUIDv7 is birth order).
+///
+/// Problems name the path in the assembled survey (`facilities[2].building_area_m2`), or the record
+/// (`checkpoint 0190…`) where the record itself is out of place.
+pub fn assemble<'a>(
+    records: impl IntoIterator<Item = &'a Record>,
+) -> Result<Survey, InvalidSurvey> {
+    let mut problems = Vec::new();
+    let mut community: Option<&Record> = None;
+    let mut lists: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
+    let mut runs: Vec<(Uuid, Map<String, Value>)> = Vec::new();
+    let mut checkpoints: Vec<&Record> = Vec::new();
+
+    for record in records {
+        match record.kind {
+            EntityKind::Community => {
+                if let Some(first) = community {
+                    problems.push(Problem {
+                        path: format!("community {}", record.id),
+                        message: format!(
+                            "a survey has one community, and {} is already it",
+                            first.id
+                        ),
+                    });
+                } else {
+                    community = Some(record);
+                }
+            }
+            EntityKind::Checkpoint => checkpoints.push(record),
+            EntityKind::ChecklistRun => runs.push((record.id, object_of(record))),
+            kind => {
+                let list = kind
+                    .list()
+                    .expect("only the community and checkpoints have no list");
+                lists
+                    .entry(list)
+                    .or_default()
+                    .push(Value::Object(object_of(record)));
+            }
+        }
+    }
+
+    for cp in checkpoints {
+        let run = cp.fields.get(RUN).and_then(Value::as_str);
+        let slot = run
+            .and_then(|r| Uuid::parse_str(r).ok())
+            .and_then(|r| runs.iter_mut().find(|(id, _)| *id == r));
+        match slot {
+            Some((_, run)) => {
+                let mut object = object_of(cp);
+                object.remove(RUN);
+                let list = run
+                    .entry("checkpoints")
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(list) = list {
+                    list.push(Value::Object(object));
+                }
+            }
+            None => problems.push(Problem {
+                path: format!("checkpoint {}", cp.id),
+                message: match run {
+                    Some(run) => format!("no checklist run has id {run}"),
+                    None => "a checkpoint needs the checklist run it belongs to (field \"run\")"
+                        .to_owned(),
+                },
+            }),
+        }
+    }
+
+    let Some(community) = community else {
+        problems.push(Problem {
+            path: String::new(),
+            message: "a survey needs its community record".to_owned(),
+        });
+        return Err(InvalidSurvey { problems });
+    };
+
+    let mut survey = Map::new();
+    survey.insert("format".into(), Value::String(FORMAT.into()));
+    survey.insert("version".into(), Value::from(VERSION));
+    let mut profile = Map::new();
+    profile.insert("id".into(), Value::String(community.id.to_string()));
+    let mut surveyed = Map::new();
+    let mut items: BTreeMap<u8, Map<String, Value>> = BTreeMap::new();
+    let mut observations = Map::new();
+    for (key, value) in &community.fields {
+        if value.is_null() {
+            continue;
+        }
+        if let Some(key) = key.strip_prefix("surveyed.") {
+            surveyed.insert(key.to_owned(), value.clone());
+        } else if let Some(id) = key.strip_prefix("observations.") {
+            observations.insert(id.to_owned(), value.clone());
+        } else if let Some(rest) = key.strip_prefix("items.") {
+            let parsed = rest
+                .split_once('.')
+                .and_then(|(n, field)| Some((n.parse::<u8>().ok()?, field)))
+                .filter(|(_, field)| matches!(*field, "complete" | "notes"));
+            match parsed {
+                Some((n, field)) => {
+                    items
+                        .entry(n)
+                        .or_default()
+                        .insert(field.to_owned(), value.clone());
+                }
+                None => problems.push(Problem {
+                    path: format!("community.{key}"),
+                    message: "expected items.<1–20>.complete or items.<1–20>.notes".to_owned(),
+                }),
+            }
+        } else if key == "id" {
+            problems.push(Problem {
+                path: "community.id".to_owned(),
+                message: "a record's id is not a field and cannot be changed".to_owned(),
+            });
+        } else {
+            profile.insert(key.clone(), value.clone());
+        }
+    }
+    if !surveyed.is_empty() {
+        survey.insert("surveyed".into(), Value::Object(surveyed));
+    }
+    survey.insert("community".into(), Value::Object(profile));
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|(n, mut fields)| {
+            fields.insert("item".into(), Value::from(n));
+            Value::Object(fields)
+        })
+        .collect();
+    survey.insert("items".into(), Value::Array(items));
+    survey.insert("observations".into(), Value::Object(observations));
+    for (list, values) in lists {
+        survey.insert(list.into(), Value::Array(values));
+    }
+    let runs: Vec<Value> = runs
+        .into_iter()
+        .map(|(_, mut run)| {
+            run.entry("checkpoints")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            Value::Object(run)
+        })
+        .collect();
+    survey.insert("checklist_runs".into(), Value::Array(runs));
+
+    if !problems.is_empty() {
+        return Err(InvalidSurvey { problems });
+    }
+    Survey::from_value(Value::Object(survey))
+}
+
+/// A record as a JSON object with its id, unset (null) fields left out.
+fn object_of(record: &Record) -> Map<String, Value> {
+    let mut object = Map::new();
+    object.insert("id".into(), Value::String(record.id.to_string()));
+    for (key, value) in &record.fields {
+        if !value.is_null() && key != "id" {
+            object.insert(key.clone(), value.clone());
+        }
+    }
+    object
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(name: &str) -> Survey {
+        let path = format!("{}/../examples/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        Survey::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_example_survives_the_round_trip() {
+        for name in [
+            "wuhan-old-estate",
+            "shenyang-new-complete",
+            "guangzhou-new-large",
+            "xian-existing-partial",
+            "yichang-hubei-profile",
+        ] {
+            let survey = example(name);
+            let records = records_of(&survey);
+            let back = assemble(&records).unwrap_or_else(|e| panic!("{name}: {e}"));
+            // Item records come back in item order; the examples list them that way too.
+            assert_eq!(back, survey, "{name}");
+        }
+    }
+
+    #[test]
+    fn kind_ids_round_trip() {
+        for kind in EntityKind::ALL {
+            assert_eq!(EntityKind::from_id(kind.id()), Some(kind));
+        }
+        assert_eq!(EntityKind::from_id("kindergarten"), None);
+    }
+
+    #[test]
+    fn a_bad_field_is_named_by_its_path() {
+        let survey = example("wuhan-old-estate");
+        let mut records = records_of(&survey);
+        let facility = records
+            .iter_mut()
+            .find(|r| r.kind == EntityKind::Facility)
+            .unwrap();
+        facility
+            .fields
+            .insert("building_area_m2".into(), Value::from(-3));
+        let err = assemble(&records).unwrap_err().to_string();
+        assert!(err.starts_with("facilities[0].building_area_m2: "), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_and_orphan_checkpoints_are_refused() {
+        let id = Uuid::from_u128(1);
+        let mut community = Fields::new();
+        community.insert("name".into(), Value::from("某社区"));
+        community.insert("items.3.colour".into(), Value::from("red"));
+        let cp = Uuid::from_u128(2);
+        let mut cp_fields = Fields::new();
+        cp_fields.insert("label".into(), Value::from("入口"));
+        cp_fields.insert("target".into(), Value::from("entrance"));
+        cp_fields.insert(RUN.into(), Value::from(Uuid::from_u128(9).to_string()));
+        let records = [
+            Record {
+                kind: EntityKind::Community,
+                id,
+                fields: community,
+            },
+            Record {
+                kind: EntityKind::Checkpoint,
+                id: cp,
+                fields: cp_fields,
+            },
+        ];
+        let err = assemble(&records).unwrap_err().to_string();
+        assert!(
+            err.contains("community.items.3.colour: expected items.<1–20>.complete"),
+            "{err}"
+        );
+        assert!(
+            err.contains("no checklist run has id 00000000-0000-0000-0000-000000000009"),
+            "{err}"
+        );
+    }
+}
