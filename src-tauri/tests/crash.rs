@@ -203,7 +203,7 @@ fn verify(
     }
     // No half-applied batch, no edit without its change or change without its edit: replaying
     // the log gives exactly the records (checked every tenth kill; it grows with the log).
-    if kills % 10 == 0 {
+    if kills.is_multiple_of(10) {
         let mut replayed: BTreeMap<(EntityKind, Uuid), Fields> = BTreeMap::new();
         for c in &log {
             let fields = replayed
