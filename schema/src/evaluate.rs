@@ -1195,13 +1195,11 @@ impl<'a> Ctx<'a> {
                 CheckStatus::Met => passing += 1,
                 CheckStatus::NotMet => {
                     for c in a.checks.iter().filter(|c| c.status == CheckStatus::NotMet) {
-                        let measured = c.measured.clone().unwrap_or_default();
+                        let zh = c.measured_zh.as_deref().unwrap_or_default();
+                        let en = c.measured_en.as_deref().unwrap_or_default();
                         details.push(Detail::new(
-                            format!("{}：{} {measured}，应 {}", a.label, c.name_zh, c.required),
-                            format!(
-                                "{}: {} {measured}, required {}",
-                                a.label, c.name_en, c.required
-                            ),
+                            format!("{}：{} {zh}，应 {}", a.label, c.name_zh, c.required),
+                            format!("{}: {} {en}, required {}", a.label, c.name_en, c.required),
                         ));
                     }
                 }

@@ -37,6 +37,33 @@ impl Slope {
     pub fn one_in(&self) -> String {
         one_in(self.value)
     }
+
+    /// The slope with where it came from, so a reviewer can judge it: `1:12.0 (mean of 3
+    /// inclinometer readings, spread 0.40°)`.
+    pub fn described(&self) -> String {
+        match (self.source, self.readings, self.spread_deg) {
+            (SlopeSource::Inclinometer, Some(n), Some(spread)) if n > 1 => format!(
+                "{} (mean of {n} inclinometer readings, spread {spread:.2}°)",
+                self.one_in()
+            ),
+            (SlopeSource::Inclinometer, _, _) => {
+                format!("{} (one inclinometer reading)", self.one_in())
+            }
+            (SlopeSource::RiseAndLength, _, _) => format!("{} (rise / length)", self.one_in()),
+        }
+    }
+
+    /// [`Slope::described`] in Chinese.
+    pub fn described_zh(&self) -> String {
+        match (self.source, self.readings, self.spread_deg) {
+            (SlopeSource::Inclinometer, Some(n), Some(spread)) if n > 1 => format!(
+                "{}（{n} 次测斜仪读数的平均，极差 {spread:.2}°）",
+                self.one_in()
+            ),
+            (SlopeSource::Inclinometer, _, _) => format!("{}（测斜仪读数 1 次）", self.one_in()),
+            (SlopeSource::RiseAndLength, _, _) => format!("{}（高差 / 水平长度）", self.one_in()),
+        }
+    }
 }
 
 /// `1:N` for a rise-over-run ratio.
@@ -46,6 +73,12 @@ pub fn one_in(ratio: f64) -> String {
     } else {
         format!("1:{:.1}", 1.0 / ratio)
     }
+}
+
+/// An inclinometer or digital level reading in percent (rise per 100 of run) as degrees, for
+/// instruments that show percent.
+pub fn percent_to_degrees(percent: f64) -> f64 {
+    (percent / 100.0).atan().to_degrees()
 }
 
 /// The running slope: from rise and length when both are known, else from inclinometer readings.
@@ -86,8 +119,11 @@ pub struct RampCheck {
     pub id: String,
     pub status: CheckStatus,
     pub required: String,
+    /// What was measured, in Chinese and in English.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub measured: Option<String>,
+    pub measured_zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_en: Option<String>,
     pub name_zh: String,
     pub name_en: String,
 }
@@ -109,6 +145,11 @@ impl RampAssessment {
     }
 }
 
+/// A measurement written the same way in both languages.
+fn same(text: String) -> (String, String) {
+    (text.clone(), text)
+}
+
 fn status_of(known: Option<bool>) -> CheckStatus {
     match known {
         Some(true) => CheckStatus::Met,
@@ -126,12 +167,14 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
                     en: &str,
                     status: CheckStatus,
                     required: String,
-                    measured: Option<String>| {
+                    measured: Option<(String, String)>| {
+        let (measured_zh, measured_en) = measured.unzip();
         checks.push(RampCheck {
             id: id.to_owned(),
             status,
             required,
-            measured,
+            measured_zh,
+            measured_en,
             name_zh: zh.to_owned(),
             name_en: en.to_owned(),
         })
@@ -144,7 +187,7 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
         "running slope",
         status_of(slope.map(|s| at_most(s.value, max_slope))),
         format!("≤ 1:{}", rules.running_slope_max_one_in),
-        slope.map(|s| s.one_in()),
+        slope.map(|s| (s.described_zh(), s.described())),
     );
 
     let max_cross = 1.0 / rules.cross_slope_max_one_in;
@@ -154,7 +197,7 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
         "cross slope",
         status_of(ramp.cross_slope.map(|c| at_most(c.get(), max_cross))),
         format!("≤ 1:{}", rules.cross_slope_max_one_in),
-        ramp.cross_slope.map(|c| one_in(c.get())),
+        ramp.cross_slope.map(|c| same(one_in(c.get()))),
     );
 
     push(
@@ -166,7 +209,8 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
                 .map(|w| at_least(w.get(), rules.clear_width_min_m)),
         ),
         format!("≥ {:.2} m", rules.clear_width_min_m),
-        ramp.clear_width_m.map(|w| format!("{:.2} m", w.get())),
+        ramp.clear_width_m
+            .map(|w| same(format!("{:.2} m", w.get()))),
     );
 
     // Start and end landings at least; a ramp with fewer recorded is not yet surveyed.
@@ -185,8 +229,12 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
         "landing length",
         landing_status,
         format!("≥ {:.2} m (start and end)", rules.landing_min_m),
-        (!landings.is_empty())
-            .then(|| format!("{} landing(s), shortest {:.2} m", landings.len(), shortest)),
+        (!landings.is_empty()).then(|| {
+            (
+                format!("{} 处平台，最短 {:.2} m", landings.len(), shortest),
+                format!("{} landing(s), shortest {:.2} m", landings.len(), shortest),
+            )
+        }),
     );
 
     // A run rises at most run_rise_max_m; a higher ramp needs rest landings between runs.
@@ -204,8 +252,12 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
         "rest landings",
         rests_status,
         format!("a rest landing every {:.2} m of rise", rules.run_rise_max_m),
-        ramp.rise_m
-            .map(|r| format!("rise {:.2} m, {} landing(s)", r.get(), landings.len())),
+        ramp.rise_m.map(|r| {
+            (
+                format!("高差 {:.2} m，{} 处平台", r.get(), landings.len()),
+                format!("rise {:.2} m, {} landing(s)", r.get(), landings.len()),
+            )
+        }),
     );
 
     // Both sides when the rise is over the limit and the slope steeper than the exemption.
@@ -232,7 +284,7 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
             "both sides when rise > {:.2} m and slope steeper than 1:{}",
             rules.handrails_when_rise_over_m, rules.handrails_when_steeper_than_one_in
         ),
-        sides.map(|s| format!("{s} side(s)")),
+        sides.map(|s| (format!("{s} 侧"), format!("{s} side(s)"))),
     );
 
     if let Some(h) = ramp.handrails.filter(|h| h.sides > 0) {
@@ -246,7 +298,8 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
                     .map(|v| at_least(v.get(), lo) && at_most(v.get(), hi)),
             ),
             format!("{lo:.0}–{hi:.0} mm"),
-            h.upper_height_mm.map(|v| format!("{:.0} mm", v.get())),
+            h.upper_height_mm
+                .map(|v| same(format!("{:.0} mm", v.get()))),
         );
         if let Some(lower) = h.lower_height_mm {
             let [lo, hi] = rules.lower_rail_mm;
@@ -256,7 +309,7 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
                 "lower rail height",
                 status_of(Some(at_least(lower.get(), lo) && at_most(lower.get(), hi))),
                 format!("{lo:.0}–{hi:.0} mm"),
-                Some(format!("{:.0} mm", lower.get())),
+                Some(same(format!("{:.0} mm", lower.get()))),
             );
         }
     }
@@ -266,5 +319,38 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
         label: ramp.label.clone(),
         slope,
         checks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_readings_convert_to_degrees() {
+        // 1:12 is 8.33 % and 4.76°.
+        assert!((percent_to_degrees(100.0 / 12.0) - 4.7636).abs() < 1e-4);
+        assert_eq!(percent_to_degrees(0.0), 0.0);
+    }
+
+    #[test]
+    fn a_slope_says_where_it_came_from() {
+        let slope = Slope {
+            value: 1.0 / 12.5,
+            source: SlopeSource::Inclinometer,
+            spread_deg: Some(0.4),
+            readings: Some(3),
+        };
+        assert_eq!(
+            slope.described(),
+            "1:12.5 (mean of 3 inclinometer readings, spread 0.40°)"
+        );
+        let tape = Slope {
+            source: SlopeSource::RiseAndLength,
+            spread_deg: None,
+            readings: None,
+            ..slope
+        };
+        assert_eq!(tape.described(), "1:12.5 (rise / length)");
     }
 }
