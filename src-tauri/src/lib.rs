@@ -2,7 +2,8 @@
 //!
 //! The core works without a window, so it is tested fast:
 //! - [`store`]: the offline SQLite store, its change log and the queries the screens need;
-//! - `buqi-measure` (src-tauri/measure): GPS and measuring;
+//! - `buqi-measure` (src-tauri/measure): GPS and measuring, filed by [`measuring`] as batches of
+//!   edits (a boundary walk with its GPS points and the measurement that cites them);
 //! - `buqi-photo` (src-tauri/photo): the photo pipeline.
 //!
 //! Compliance is never decided here: the app evaluates surveys only through the one evaluator in
@@ -10,4 +11,5 @@
 
 pub use buqi_schema as schema;
 
+pub mod measuring;
 pub mod store;

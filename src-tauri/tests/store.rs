@@ -441,3 +441,42 @@ fn checkpoints_belong_to_their_run() {
         .collect();
     assert_eq!(labels, ["1号楼入口", "2号楼坡道"]);
 }
+
+#[test]
+fn a_batch_of_several_records_commits_whole_or_not_at_all() {
+    let (_dir, mut store) = open();
+    let (community, kindergarten) = started(&mut store);
+    let before = store.survey(community).unwrap();
+    let changes = log_len(&store);
+    // The second record refers to a facility that is not there: the first is not kept either.
+    let err = store
+        .batch(|b| {
+            b.create(
+                community,
+                EntityKind::Ramp,
+                fields(json!({"label": "3号楼坡道"})),
+            )?;
+            b.create(
+                community,
+                EntityKind::Photo,
+                fields(json!({"sha256": "ef".repeat(32), "facility": Uuid::now_v7().to_string()})),
+            )
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("photos[0].facility: no facility has id"),
+        "{err}"
+    );
+    assert_eq!(store.survey(community).unwrap(), before);
+    assert_eq!(log_len(&store), changes);
+
+    // An error returned from inside the batch rolls it back too.
+    let result: Result<(), StoreError> = store.batch(|b| {
+        b.set(EntityKind::Facility, kindergarten, "classes", json!(9))?;
+        b.set(EntityKind::Ramp, Uuid::now_v7(), "label", json!("?"))
+    });
+    assert!(matches!(result, Err(StoreError::NotFound { .. })));
+    assert_eq!(store.survey(community).unwrap(), before);
+    assert_eq!(log_len(&store), changes);
+}

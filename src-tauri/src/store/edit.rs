@@ -16,32 +16,83 @@ pub(super) struct Row {
     pub fields: Fields,
 }
 
+/// Several edits made as one: all of them, validated together, or none. A boundary walk, say, is
+/// its GPS points, the measurement that cites them and the community's boundary.
+pub struct Batch<'s> {
+    pub(super) tx: Transaction<'s>,
+    clock: &'s mut Clock,
+    device: Uuid,
+    /// The communities whose surveys the batch changed, with the first record it changed in
+    /// each (named if the survey no longer reads).
+    touched: Vec<(Uuid, EntityKind, Uuid)>,
+}
+
 impl Store {
-    /// Starts a community's survey on this device. `fields` are the community's fields as
-    /// [`buqi_schema::record`] names them (`name` is required).
-    pub fn create_community(&mut self, fields: Fields) -> Result<Uuid> {
-        let id = Uuid::now_v7();
-        check_field_names(EntityKind::Community, &fields)?;
-        self.edit(|tx, clock, device| {
-            write(tx, EntityKind::Community, id, id, false, &fields)?;
-            check_survey(tx, id, EntityKind::Community, id)?;
-            for (field, value) in &fields {
-                log(
-                    tx,
-                    clock,
-                    device,
-                    id,
-                    EntityKind::Community,
-                    id,
-                    field,
-                    value,
-                )?;
-            }
-            Ok(id)
-        })
+    /// Runs `f` as one batch of edits in an immediate transaction (the write lock taken at once,
+    /// so two writers queue rather than fail half-way); commits only if every edit in it
+    /// succeeded and every survey it touched still reads.
+    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Batch<'_>) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut batch = Batch {
+            tx,
+            clock: &mut self.clock,
+            device: self.device,
+            touched: Vec::new(),
+        };
+        let out = f(&mut batch)?;
+        batch.validate()?;
+        batch.tx.commit()?;
+        Ok(out)
     }
 
-    /// Adds a record of `kind` (not a community: see [`Store::create_community`]) to a
+    /// Starts a community's survey on this device; see [`Batch::create_community`].
+    pub fn create_community(&mut self, fields: Fields) -> Result<Uuid> {
+        self.batch(|b| b.create_community(fields))
+    }
+
+    /// Adds a record to a community's survey; see [`Batch::create`].
+    pub fn create(&mut self, community: Uuid, kind: EntityKind, fields: Fields) -> Result<Uuid> {
+        self.batch(|b| b.create(community, kind, fields))
+    }
+
+    /// Sets one field of a record (`Value::Null` unsets it).
+    pub fn set(&mut self, kind: EntityKind, id: Uuid, field: &str, value: Value) -> Result<()> {
+        self.batch(|b| b.set(kind, id, field, value))
+    }
+
+    /// Sets several fields of one record at once: all of them, or (if any is refused) none.
+    pub fn update(&mut self, kind: EntityKind, id: Uuid, fields: Fields) -> Result<()> {
+        self.batch(|b| b.update(kind, id, fields))
+    }
+
+    /// Deletes a record; see [`Batch::delete`].
+    pub fn delete(&mut self, kind: EntityKind, id: Uuid) -> Result<()> {
+        self.batch(|b| b.delete(kind, id))
+    }
+
+    /// Undoes a delete.
+    pub fn restore(&mut self, kind: EntityKind, id: Uuid) -> Result<()> {
+        self.batch(|b| b.restore(kind, id))
+    }
+}
+
+impl Batch<'_> {
+    /// Starts a community's survey. `fields` are the community's fields as
+    /// [`buqi_schema::record`] names them (`name` is required). Returns its new id (a UUIDv7).
+    pub fn create_community(&mut self, fields: Fields) -> Result<Uuid> {
+        check_field_names(EntityKind::Community, &fields)?;
+        let id = Uuid::now_v7();
+        write(&self.tx, EntityKind::Community, id, id, false, &fields)?;
+        self.touch(id, EntityKind::Community, id);
+        for (field, value) in &fields {
+            self.log(id, EntityKind::Community, id, field, value)?;
+        }
+        Ok(id)
+    }
+
+    /// Adds a record of `kind` (not a community: see [`Batch::create_community`]) to a
     /// community's survey, with its first fields. Returns its new id (a UUIDv7).
     pub fn create(&mut self, community: Uuid, kind: EntityKind, fields: Fields) -> Result<Uuid> {
         if kind == EntityKind::Community {
@@ -52,16 +103,14 @@ impl Store {
             });
         }
         check_field_names(kind, &fields)?;
+        live(&self.tx, EntityKind::Community, community)?;
         let id = Uuid::now_v7();
-        self.edit(|tx, clock, device| {
-            live(tx, EntityKind::Community, community)?;
-            write(tx, kind, id, community, false, &fields)?;
-            check_survey(tx, community, kind, id)?;
-            for (field, value) in &fields {
-                log(tx, clock, device, community, kind, id, field, value)?;
-            }
-            Ok(id)
-        })
+        write(&self.tx, kind, id, community, false, &fields)?;
+        self.touch(community, kind, id);
+        for (field, value) in &fields {
+            self.log(community, kind, id, field, value)?;
+        }
+        Ok(id)
     }
 
     /// Sets one field of a record (`Value::Null` unsets it).
@@ -71,38 +120,37 @@ impl Store {
         self.update(kind, id, fields)
     }
 
-    /// Sets several fields of one record at once: all of them, or (if any is refused) none.
+    /// Sets several fields of one record. Setting a field to the value it has is not an edit.
     pub fn update(&mut self, kind: EntityKind, id: Uuid, fields: Fields) -> Result<()> {
         check_field_names(kind, &fields)?;
-        self.edit(|tx, clock, device| {
-            let row = live(tx, kind, id)?;
-            let mut next = row.fields.clone();
-            let mut changed = Vec::new();
-            for (field, value) in &fields {
-                if row.fields.get(field).unwrap_or(&Value::Null) == value {
-                    continue;
-                }
-                if value.is_null() {
-                    next.remove(field);
-                } else {
-                    next.insert(field.clone(), value.clone());
-                }
-                changed.push((field, value));
+        let row = live(&self.tx, kind, id)?;
+        let mut next = row.fields.clone();
+        let mut changed = Vec::new();
+        for (field, value) in fields {
+            if row.fields.get(&field).unwrap_or(&Value::Null) == &value {
+                continue;
             }
-            if changed.is_empty() {
-                return Ok(());
+            if value.is_null() {
+                next.remove(&field);
+            } else {
+                next.insert(field.clone(), value.clone());
             }
-            write(tx, kind, id, row.community, false, &next)?;
-            check_survey(tx, row.community, kind, id)?;
-            for (field, value) in changed {
-                log(tx, clock, device, row.community, kind, id, field, value)?;
-            }
-            Ok(())
-        })
+            changed.push((field, value));
+        }
+        if changed.is_empty() {
+            return Ok(());
+        }
+        write(&self.tx, kind, id, row.community, false, &next)?;
+        self.touch(row.community, kind, id);
+        for (field, value) in &changed {
+            self.log(row.community, kind, id, field, value)?;
+        }
+        Ok(())
     }
 
     /// Deletes a record: a tombstone, logged like any edit. Refused while other records still
-    /// refer to it (a photo of a facility, say), naming them.
+    /// refer to it (a photo of a facility, say), naming them. Deleting a community hides its
+    /// whole survey.
     pub fn delete(&mut self, kind: EntityKind, id: Uuid) -> Result<()> {
         self.set_deleted(kind, id, true)
     }
@@ -113,46 +161,69 @@ impl Store {
     }
 
     fn set_deleted(&mut self, kind: EntityKind, id: Uuid, deleted: bool) -> Result<()> {
-        self.edit(|tx, clock, device| {
-            let row = load(tx, kind, id)?.ok_or(StoreError::NotFound { kind, id })?;
-            if row.deleted == deleted {
-                return Ok(());
-            }
-            if kind != EntityKind::Community {
-                live(tx, EntityKind::Community, row.community)?;
-            }
-            write(tx, kind, id, row.community, deleted, &row.fields)?;
-            // A deleted community's survey is no longer read; anything else must leave a survey
-            // that still reads (no dangling references).
-            if !(kind == EntityKind::Community && deleted) {
-                check_survey(tx, row.community, kind, id)?;
-            }
-            log(
-                tx,
-                clock,
-                device,
-                row.community,
-                kind,
-                id,
-                DELETED,
-                &Value::Bool(deleted),
-            )
+        let row = load(&self.tx, kind, id)?.ok_or(StoreError::NotFound { kind, id })?;
+        if row.deleted == deleted {
+            return Ok(());
+        }
+        if kind != EntityKind::Community {
+            live(&self.tx, EntityKind::Community, row.community)?;
+        }
+        write(&self.tx, kind, id, row.community, deleted, &row.fields)?;
+        self.touch(row.community, kind, id);
+        self.log(row.community, kind, id, DELETED, &Value::Bool(deleted))
+    }
+
+    /// The community a live record belongs to.
+    pub fn community_of(&self, kind: EntityKind, id: Uuid) -> Result<Uuid> {
+        let row = live(&self.tx, kind, id)?;
+        Ok(if kind == EntityKind::Community {
+            id
+        } else {
+            row.community
         })
     }
 
-    /// Runs `f` in an immediate transaction (the write lock taken at once, so two writers queue
-    /// rather than fail half-way) and commits only if it succeeds.
-    pub(super) fn edit<T>(
+    fn touch(&mut self, community: Uuid, kind: EntityKind, id: Uuid) {
+        if !self.touched.iter().any(|(c, _, _)| *c == community) {
+            self.touched.push((community, kind, id));
+        }
+    }
+
+    fn log(
         &mut self,
-        f: impl FnOnce(&Transaction<'_>, &mut Clock, Uuid) -> Result<T>,
-    ) -> Result<T> {
-        let device = self.device;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx, &mut self.clock, device)?;
-        tx.commit()?;
-        Ok(out)
+        community: Uuid,
+        kind: EntityKind,
+        id: Uuid,
+        field: &str,
+        value: &Value,
+    ) -> Result<()> {
+        log(
+            &self.tx,
+            self.clock,
+            self.device,
+            community,
+            kind,
+            id,
+            field,
+            value,
+        )
+    }
+
+    /// Every survey the batch touched must still read, as a survey file would; a deleted
+    /// community's survey is no longer read.
+    fn validate(&self) -> Result<()> {
+        for (community, kind, id) in &self.touched {
+            let records = super::query::live_records(&self.tx, *community)?;
+            if records.is_empty() {
+                continue;
+            }
+            record::assemble(&records).map_err(|problems| StoreError::Refused {
+                kind: *kind,
+                id: *id,
+                problems,
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -237,14 +308,6 @@ pub(super) fn write(
     Ok(())
 }
 
-/// Assembles the community's survey as it now stands in the transaction and validates it.
-fn check_survey(tx: &Transaction<'_>, community: Uuid, kind: EntityKind, id: Uuid) -> Result<()> {
-    let records = super::query::live_records(tx, community)?;
-    record::assemble(&records)
-        .map(drop)
-        .map_err(|problems| StoreError::Refused { kind, id, problems })
-}
-
 #[allow(clippy::too_many_arguments)]
 pub(super) fn log(
     tx: &Transaction<'_>,
@@ -273,19 +336,17 @@ pub(super) fn log(
     Ok(())
 }
 
-/// Records for a whole imported survey, written and logged in one go (see exchange.rs).
-pub(super) fn write_and_log_all(
-    tx: &Transaction<'_>,
-    clock: &mut Clock,
-    device: Uuid,
-    community: Uuid,
-    records: &[Record],
-) -> Result<()> {
-    for r in records {
-        write(tx, r.kind, r.id, community, false, &r.fields)?;
-        for (field, value) in &r.fields {
-            log(tx, clock, device, community, r.kind, r.id, field, value)?;
+impl Batch<'_> {
+    /// Writes and logs the records of a whole survey read from a file, keeping their ids (see
+    /// exchange.rs, which checks first that none of them is taken).
+    pub(super) fn insert_survey(&mut self, community: Uuid, records: &[Record]) -> Result<()> {
+        for r in records {
+            write(&self.tx, r.kind, r.id, community, false, &r.fields)?;
+            self.touch(community, r.kind, r.id);
+            for (field, value) in &r.fields {
+                self.log(community, r.kind, r.id, field, value)?;
+            }
         }
+        Ok(())
     }
-    Ok(())
 }

@@ -7,7 +7,6 @@ use buqi_schema::Survey;
 use rusqlite::OptionalExtension;
 use uuid::Uuid;
 
-use super::edit::write_and_log_all;
 use super::{table, Result, Store, StoreError};
 
 impl Store {
@@ -23,7 +22,8 @@ impl Store {
         let survey = Survey::from_json(json).map_err(StoreError::BadFile)?;
         let records = records_of(&survey);
         let community = survey.community.id;
-        self.edit(|tx, clock, device| {
+        self.batch(|b| {
+            let tx = &b.tx;
             let existing: Option<String> = tx
                 .query_row(
                     "SELECT coalesce(name, '') FROM community WHERE id = ?1",
@@ -55,7 +55,7 @@ impl Store {
                     }
                 }
             }
-            write_and_log_all(tx, clock, device, community, &records)?;
+            b.insert_survey(community, &records)?;
             Ok(community)
         })
     }

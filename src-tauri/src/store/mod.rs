@@ -32,6 +32,7 @@ use rusqlite_migration::{Migrations, M};
 use uuid::Uuid;
 
 pub use clock::{Clock, MAX_DRIFT};
+pub use edit::Batch;
 pub use query::{CommunityProgress, ItemView, LoggedChange};
 
 /// The store's schema, one migration per step. Never edit a shipped step: add one.

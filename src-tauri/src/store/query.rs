@@ -271,13 +271,15 @@ pub(super) fn live_records(conn: &Connection, community: Uuid) -> Result<Vec<Rec
             |r| r.get(0),
         )
         .optional()?;
-    if let Some(fields) = fields {
-        records.push(Record {
-            kind: EntityKind::Community,
-            id: community,
-            fields: serde_json::from_str(&fields).unwrap_or_default(),
-        });
-    }
+    // A deleted (or unknown) community has no live survey, whatever records it still holds.
+    let Some(fields) = fields else {
+        return Ok(records);
+    };
+    records.push(Record {
+        kind: EntityKind::Community,
+        id: community,
+        fields: serde_json::from_str(&fields).unwrap_or_default(),
+    });
     for kind in EntityKind::ALL
         .into_iter()
         .filter(|k| *k != EntityKind::Community)
