@@ -4,7 +4,8 @@
 //! ([`Hlc`]) and the id of the device that made it. The newest stamp wins per field; ties of clock
 //! readings are broken by device id, so every replica orders the same changes the same way. Deleting
 //! a record is a change of its [`DELETED`] field to `true` (a tombstone), and undoing the delete sets
-//! it back to `false`; nothing is ever removed from the log.
+//! it back to `false`; nothing is ever removed from the log. Each change also names the stamp of
+//! the value it replaced (its `base`), so that concurrent edits can be told from sequential ones.
 //!
 //! This module only names things. The clocks themselves live where there is time: the app and the
 //! server (both use `uhlc`); this crate has no clock.
@@ -93,6 +94,11 @@ pub struct Change {
     pub value: Value,
     pub hlc: Hlc,
     pub device: Uuid,
+    /// The stamp of the field's value the editor saw when making this change (`None` for a
+    /// field never set before). Two changes of one field with the same base were made without
+    /// seeing each other: a conflict the office gets to see, whichever wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<Stamp>,
 }
 
 impl Change {
@@ -145,10 +151,12 @@ mod tests {
     fn a_change_reads_back_from_json() {
         let text = r#"{"community":"0190c3a0-0000-7000-8000-000000000001","kind":"facility",
             "entity":"0190c3a0-0000-7000-8000-000000000002","field":"building_area_m2","value":120.5,
-            "hlc":"66f0c1a2b3c4d5e6","device":"0190c3a0-0000-7000-8000-0000000000ff"}"#;
+            "hlc":"66f0c1a2b3c4d5e6","device":"0190c3a0-0000-7000-8000-0000000000ff",
+            "base":{"hlc":"66f0c1a2b3c4d5e0","device":"0190c3a0-0000-7000-8000-0000000000fe"}}"#;
         let change: Change = serde_json::from_str(text).unwrap();
         assert_eq!(change.kind, EntityKind::Facility);
         assert_eq!(change.hlc, Hlc(0x66f0_c1a2_b3c4_d5e6));
+        assert_eq!(change.base.unwrap().hlc, Hlc(0x66f0_c1a2_b3c4_d5e0));
         let again: Change = serde_json::from_str(&serde_json::to_string(&change).unwrap()).unwrap();
         assert_eq!(again, change);
         let bad = text.replace("66f0c1a2b3c4d5e6", "soon");

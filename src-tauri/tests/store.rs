@@ -480,3 +480,24 @@ fn a_batch_of_several_records_commits_whole_or_not_at_all() {
     assert_eq!(store.survey(community).unwrap(), before);
     assert_eq!(log_len(&store), changes);
 }
+
+#[test]
+fn each_change_names_the_value_it_replaced() {
+    let (_dir, mut store) = open();
+    let (_, kindergarten) = started(&mut store);
+    store
+        .set(EntityKind::Facility, kindergarten, "classes", json!(6))
+        .unwrap();
+    store
+        .set(EntityKind::Facility, kindergarten, "classes", json!(7))
+        .unwrap();
+    let log = store.changes_after(0, usize::MAX).unwrap();
+    let classes: Vec<_> = log
+        .iter()
+        .filter(|c| c.change.field == "classes")
+        .map(|c| &c.change)
+        .collect();
+    assert_eq!(classes.len(), 2);
+    assert_eq!(classes[0].base, None, "the first value replaced nothing");
+    assert_eq!(classes[1].base, Some(classes[0].stamp()));
+}

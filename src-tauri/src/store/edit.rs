@@ -320,19 +320,31 @@ pub(super) fn log(
     value: &Value,
 ) -> Result<()> {
     let hlc = clock.now();
-    tx.execute(
-        "INSERT INTO change (community, kind, entity, field, value, hlc, device)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            community.to_string(),
-            kind.id(),
-            id.to_string(),
-            field,
-            value.to_string(),
-            hlc.to_hex(),
-            device.to_string()
-        ],
-    )?;
+    let entity = id.to_string();
+    // The value being replaced: the field's newest change (by stamp, across devices).
+    let base: Option<(String, String)> = tx
+        .prepare_cached(
+            "SELECT hlc, device FROM change WHERE entity = ?1 AND field = ?2
+             ORDER BY hlc DESC, device DESC LIMIT 1",
+        )?
+        .query_row(params![entity, field], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (base_hlc, base_device) = base.unzip();
+    tx.prepare_cached(
+        "INSERT INTO change (community, kind, entity, field, value, hlc, device, base_hlc, base_device)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        community.to_string(),
+        kind.id(),
+        entity,
+        field,
+        value.to_string(),
+        hlc.to_hex(),
+        device.to_string(),
+        base_hlc,
+        base_device
+    ])?;
     Ok(())
 }
 

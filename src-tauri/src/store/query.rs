@@ -1,7 +1,7 @@
 //! What the app's screens read: the list of communities with their progress, a community's survey
 //! and its live evaluation (through the one evaluator), one item's view, and the change log.
 
-use buqi_schema::change::{Change, Hlc};
+use buqi_schema::change::{Change, Hlc, Stamp};
 use buqi_schema::evaluate::{ItemResult, Verdict};
 use buqi_schema::record::{self, EntityKind, Fields, Record};
 use buqi_schema::survey::{Facility, PhotoRef};
@@ -224,8 +224,8 @@ impl Store {
     /// the sync client sends next.
     pub fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<LoggedChange>> {
         let mut stmt = self.conn.prepare(
-            "SELECT seq, community, kind, entity, field, value, hlc, device FROM change
-             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            "SELECT seq, community, kind, entity, field, value, hlc, device, base_hlc, base_device
+             FROM change WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![after, limit as i64], |r| {
             Ok((
@@ -237,11 +237,21 @@ impl Store {
                 r.get::<_, String>(5)?,
                 r.get::<_, String>(6)?,
                 r.get::<_, String>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, Option<String>>(9)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, community, kind, entity, field, value, hlc, device) = row?;
+            let (seq, community, kind, entity, field, value, hlc, device, base_hlc, base_device) =
+                row?;
+            let base = match (base_hlc.as_deref().and_then(Hlc::from_hex), base_device) {
+                (Some(hlc), Some(device)) => Some(Stamp {
+                    hlc,
+                    device: parse_id(&device),
+                }),
+                _ => None,
+            };
             out.push(LoggedChange {
                 seq,
                 change: Change {
@@ -252,6 +262,7 @@ impl Store {
                     value: serde_json::from_str(&value).unwrap_or(Value::Null),
                     hlc: Hlc::from_hex(&hlc).unwrap_or(Hlc(0)),
                     device: parse_id(&device),
+                    base,
                 },
             });
         }

@@ -88,7 +88,8 @@ CREATE INDEX checkpoint_by_community ON checkpoint (community, run);
 
 -- The change log: one row per field edit, never updated, never deleted. `seq` orders the rows as
 -- this device wrote them (the sync client's cursor); (hlc, device) orders edits of one field
--- across devices (the newest wins). `value` is JSON; null unsets the field.
+-- across devices (the newest wins; the UNIQUE index finds a field's newest). `value` is JSON;
+-- null unsets the field.
 CREATE TABLE change (
     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
     community TEXT NOT NULL,
@@ -98,6 +99,9 @@ CREATE TABLE change (
     value     TEXT NOT NULL CHECK (json_valid(value)),
     hlc       TEXT NOT NULL CHECK (length(hlc) = 16),
     device    TEXT NOT NULL,
+    -- The stamp of the value this change replaced, as the editor saw it (null: first value).
+    base_hlc    TEXT,
+    base_device TEXT,
     UNIQUE (entity, field, hlc, device)
 ) STRICT;
 CREATE INDEX change_by_community ON change (community, seq);
