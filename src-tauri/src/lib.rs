@@ -4,7 +4,8 @@
 //! - [`store`]: the offline SQLite store, its change log and the queries the screens need;
 //! - `buqi-measure` (src-tauri/measure): GPS and measuring, filed by [`measuring`] as batches of
 //!   edits (a boundary walk with its GPS points and the measurement that cites them);
-//! - `buqi-photo` (src-tauri/photo): the photo pipeline.
+//! - `buqi-photo` (src-tauri/photo): the photo pipeline, filed by [`photos`] (the image in the
+//!   content-addressed folder first, then the record that points at it).
 //!
 //! Compliance is never decided here: the app evaluates surveys only through the one evaluator in
 //! `buqi-schema`, re-exported as [`schema`].
@@ -12,4 +13,5 @@
 pub use buqi_schema as schema;
 
 pub mod measuring;
+pub mod photos;
 pub mod store;
