@@ -27,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The Rust toolchain: Debian's own cargo is too old for this workspace, so ask for rustup's.
-want_rust="1.85"
+want_rust="1.95"
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: no cargo on PATH. Install Rust ${want_rust} or newer with rustup (https://rustup.rs), then run make again." >&2
   exit 1
