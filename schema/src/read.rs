@@ -9,6 +9,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
+use crate::record::EntityKind;
 use crate::survey::{Position, Survey, Walk, FORMAT, VERSION};
 
 /// One thing wrong with a survey file.
@@ -160,33 +161,18 @@ impl Checker {
     }
 }
 
-/// What kind of record an id belongs to, so that a reference to the wrong kind is caught.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Record {
-    Community,
-    Facility,
-    Measurement,
-    Entrance,
-    Ramp,
-    GpsPoint,
-    Photo,
-    ChecklistRun,
-    Checkpoint,
-}
-
-impl Record {
-    fn name(self) -> &'static str {
-        match self {
-            Record::Community => "the community",
-            Record::Facility => "a facility",
-            Record::Measurement => "a measurement",
-            Record::Entrance => "an entrance",
-            Record::Ramp => "a ramp",
-            Record::GpsPoint => "a GPS point",
-            Record::Photo => "a photo",
-            Record::ChecklistRun => "a checklist run",
-            Record::Checkpoint => "a checkpoint",
-        }
+/// How a problem names a kind of record: "a facility", "an entrance".
+fn a(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::Community => "the community",
+        EntityKind::Facility => "a facility",
+        EntityKind::Measurement => "a measurement",
+        EntityKind::Entrance => "an entrance",
+        EntityKind::Ramp => "a ramp",
+        EntityKind::GpsPoint => "a GPS point",
+        EntityKind::Photo => "a photo",
+        EntityKind::ChecklistRun => "a checklist run",
+        EntityKind::Checkpoint => "a checkpoint",
     }
 }
 
@@ -215,8 +201,8 @@ fn validate(s: &Survey) -> Vec<Problem> {
     }
 
     // Ids are unique across the whole file: every record is born with its own UUID.
-    let mut ids: HashMap<Uuid, (Record, String)> = HashMap::new();
-    let mut register = |c: &mut Checker, id: Uuid, record: Record, path: String| {
+    let mut ids: HashMap<Uuid, (EntityKind, String)> = HashMap::new();
+    let mut register = |c: &mut Checker, id: Uuid, record: EntityKind, path: String| {
         if let Some((_, first)) = ids.get(&id) {
             c.fail(
                 format!("{path}.id"),
@@ -229,68 +215,77 @@ fn validate(s: &Survey) -> Vec<Problem> {
     register(
         &mut c,
         s.community.id,
-        Record::Community,
+        EntityKind::Community,
         "community".into(),
     );
     for (i, f) in s.facilities.iter().enumerate() {
-        register(&mut c, f.id, Record::Facility, format!("facilities[{i}]"));
+        register(
+            &mut c,
+            f.id,
+            EntityKind::Facility,
+            format!("facilities[{i}]"),
+        );
     }
     for (i, m) in s.measurements.iter().enumerate() {
         register(
             &mut c,
             m.id,
-            Record::Measurement,
+            EntityKind::Measurement,
             format!("measurements[{i}]"),
         );
     }
     for (i, e) in s.entrances.iter().enumerate() {
-        register(&mut c, e.id, Record::Entrance, format!("entrances[{i}]"));
+        register(
+            &mut c,
+            e.id,
+            EntityKind::Entrance,
+            format!("entrances[{i}]"),
+        );
     }
     for (i, r) in s.ramps.iter().enumerate() {
-        register(&mut c, r.id, Record::Ramp, format!("ramps[{i}]"));
+        register(&mut c, r.id, EntityKind::Ramp, format!("ramps[{i}]"));
     }
     for (i, g) in s.gps_points.iter().enumerate() {
-        register(&mut c, g.id, Record::GpsPoint, format!("gps_points[{i}]"));
+        register(
+            &mut c,
+            g.id,
+            EntityKind::GpsPoint,
+            format!("gps_points[{i}]"),
+        );
     }
     for (i, p) in s.photos.iter().enumerate() {
-        register(&mut c, p.id, Record::Photo, format!("photos[{i}]"));
+        register(&mut c, p.id, EntityKind::Photo, format!("photos[{i}]"));
     }
     for (i, run) in s.checklist_runs.iter().enumerate() {
         register(
             &mut c,
             run.id,
-            Record::ChecklistRun,
+            EntityKind::ChecklistRun,
             format!("checklist_runs[{i}]"),
         );
         for (j, cp) in run.checkpoints.iter().enumerate() {
             register(
                 &mut c,
                 cp.id,
-                Record::Checkpoint,
+                EntityKind::Checkpoint,
                 format!("checklist_runs[{i}].checkpoints[{j}]"),
             );
         }
     }
 
-    let refers = |c: &mut Checker, path: String, id: Option<Uuid>, want: Record| {
+    let refers = |c: &mut Checker, path: String, id: Option<Uuid>, want: EntityKind| {
         let Some(id) = id else { return };
         match ids.get(&id) {
             Some((got, _)) if *got == want => {}
             Some((got, at)) => c.fail(
                 path,
-                format!(
-                    "expected {} id, but {id} is {} ({at})",
-                    want.name(),
-                    got.name()
-                ),
+                format!("expected {} id, but {id} is {} ({at})", a(want), a(*got)),
             ),
             None => c.fail(
                 path,
                 format!(
                     "no {} has id {id}",
-                    want.name()
-                        .trim_start_matches("a ")
-                        .trim_start_matches("an ")
+                    a(want).trim_start_matches("a ").trim_start_matches("an ")
                 ),
             ),
         }
@@ -349,7 +344,7 @@ fn validate(s: &Survey) -> Vec<Problem> {
             &mut c,
             format!("{at}.located_in"),
             f.located_in,
-            Record::Facility,
+            EntityKind::Facility,
         );
         if f.located_in == Some(f.id) {
             c.fail(
@@ -409,21 +404,21 @@ fn validate(s: &Survey) -> Vec<Problem> {
             &mut c,
             format!("{at}.facility"),
             m.facility,
-            Record::Facility,
+            EntityKind::Facility,
         );
         for (j, p) in m.gps_points.iter().enumerate() {
             refers(
                 &mut c,
                 format!("{at}.gps_points[{j}]"),
                 Some(*p),
-                Record::GpsPoint,
+                EntityKind::GpsPoint,
             );
         }
     }
 
     for (i, e) in s.entrances.iter().enumerate() {
         let at = format!("entrances[{i}]");
-        refers(&mut c, format!("{at}.ramp"), e.ramp, Record::Ramp);
+        refers(&mut c, format!("{at}.ramp"), e.ramp, EntityKind::Ramp);
         if let Some(p) = &e.position {
             c.position(&format!("{at}.position"), p);
         }
@@ -462,7 +457,7 @@ fn validate(s: &Survey) -> Vec<Problem> {
             &mut c,
             format!("{at}.facility"),
             g.facility,
-            Record::Facility,
+            EntityKind::Facility,
         );
     }
 
@@ -486,7 +481,7 @@ fn validate(s: &Survey) -> Vec<Problem> {
             &mut c,
             format!("{at}.facility"),
             p.facility,
-            Record::Facility,
+            EntityKind::Facility,
         );
         if let Some(pos) = &p.position {
             c.position(&format!("{at}.position"), pos);
@@ -508,15 +503,15 @@ fn validate(s: &Survey) -> Vec<Problem> {
                 &mut c,
                 format!("{at}.facility"),
                 cp.facility,
-                Record::Facility,
+                EntityKind::Facility,
             );
             refers(
                 &mut c,
                 format!("{at}.entrance"),
                 cp.entrance,
-                Record::Entrance,
+                EntityKind::Entrance,
             );
-            refers(&mut c, format!("{at}.ramp"), cp.ramp, Record::Ramp);
+            refers(&mut c, format!("{at}.ramp"), cp.ramp, EntityKind::Ramp);
             for (k, h) in cp.photos.iter().enumerate() {
                 if !is_sha256(h) {
                     c.fail(

@@ -5,8 +5,8 @@
 //! without its evidence or the evidence without the value.
 
 use buqi_measure::{
-    boundary_area, tape_area, BoundaryArea, DistanceError, Fix, FixSource as MeasureSource,
-    TapeError, WalkDistance, WalkError, WalkSettings,
+    boundary_area, tape_area, BoundaryArea, DistanceError, Fix, TapeError, WalkDistance, WalkError,
+    WalkSettings,
 };
 use buqi_schema::record::{EntityKind, Fields};
 use buqi_schema::survey::Quantity;
@@ -77,7 +77,7 @@ impl Store {
                     "lon": fix.lon,
                     "lat": fix.lat,
                     "taken_at": time.to_rfc3339(),
-                    "source": source_id(fix.source),
+                    "source": fix.source,
                     "label": "boundary walk",
                 }));
                 if let Some(a) = fix.accuracy_m {
@@ -201,15 +201,6 @@ fn fields(value: Value) -> Fields {
     match value {
         Value::Object(map) => map.into_iter().filter(|(_, v)| !v.is_null()).collect(),
         _ => Fields::new(),
-    }
-}
-
-fn source_id(source: MeasureSource) -> &'static str {
-    match source {
-        MeasureSource::Gnss => "gnss",
-        MeasureSource::Network => "network",
-        MeasureSource::Replay => "replay",
-        MeasureSource::Manual => "manual",
     }
 }
 

@@ -2,22 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Where a fix came from. The names match `buqi-schema`'s `FixSource`, so a survey's `gps_points`
-/// map straight onto [`Fix`]es.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FixSource {
-    /// The tablet's satellite receiver.
-    Gnss,
-    /// Wi-Fi / cell positioning: usually tens of metres, and usually filtered out by accuracy.
-    Network,
-    /// Read back from a recorded track (the Linux webview has no geolocation, so demos and tests
-    /// replay recordings). Treated exactly like the source it was recorded from.
-    Replay,
-    /// Typed in or tapped on the map. The only source allowed to have no accuracy, because a
-    /// surveyor placing a corner by hand has no receiver to ask.
-    Manual,
-}
+/// Where a fix came from: the survey model's own vocabulary, so a survey's `gps_points` map
+/// straight onto [`Fix`]es. Only `manual` fixes may lack an accuracy (a corner placed by hand has
+/// no receiver to ask); `replay` is treated like the source it was recorded from.
+pub use buqi_schema::survey::FixSource;
 
 /// One position: WGS-84 / CGCS2000 longitude and latitude in degrees (never GCJ-02, whose
 /// offsets of a few hundred metres would put every boundary in the wrong place), with what the
