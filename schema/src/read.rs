@@ -60,11 +60,26 @@ impl Survey {
 
     /// Reads and validates a survey already parsed into JSON values (as the store assembles it).
     pub fn from_value(value: serde_json::Value) -> Result<Survey, InvalidSurvey> {
+        Survey::part_from_value(value, &|_| None)
+    }
+
+    /// Reads and validates part of a survey: references to ids not in `value` are resolved by
+    /// `elsewhere`, which says what kind of record (if any) has that id outside it. The store
+    /// validates an edit this way, with just the records the edit touched.
+    pub fn part_from_value(
+        value: serde_json::Value,
+        elsewhere: &dyn Fn(Uuid) -> Option<EntityKind>,
+    ) -> Result<Survey, InvalidSurvey> {
         let survey: Survey =
             serde_path_to_error::deserialize(value).map_err(|err| InvalidSurvey {
                 problems: vec![located_problem(err)],
             })?;
-        checked(survey)
+        let problems = validate(&survey, elsewhere);
+        if problems.is_empty() {
+            Ok(survey)
+        } else {
+            Err(InvalidSurvey { problems })
+        }
     }
 
     /// The survey as pretty JSON in the interchange format.
@@ -75,7 +90,7 @@ impl Survey {
 }
 
 fn checked(survey: Survey) -> Result<Survey, InvalidSurvey> {
-    let problems = validate(&survey);
+    let problems = validate(&survey, &|_| None);
     if problems.is_empty() {
         Ok(survey)
     } else {
@@ -176,7 +191,7 @@ fn a(kind: EntityKind) -> &'static str {
     }
 }
 
-fn validate(s: &Survey) -> Vec<Problem> {
+fn validate(s: &Survey, elsewhere: &dyn Fn(Uuid) -> Option<EntityKind>) -> Vec<Problem> {
     let mut c = Checker {
         problems: Vec::new(),
     };
@@ -281,13 +296,20 @@ fn validate(s: &Survey) -> Vec<Problem> {
                 path,
                 format!("expected {} id, but {id} is {} ({at})", a(want), a(*got)),
             ),
-            None => c.fail(
-                path,
-                format!(
-                    "no {} has id {id}",
-                    a(want).trim_start_matches("a ").trim_start_matches("an ")
+            None => match elsewhere(id) {
+                Some(got) if got == want => {}
+                Some(got) => c.fail(
+                    path,
+                    format!("expected {} id, but {id} is {}", a(want), a(got)),
                 ),
-            ),
+                None => c.fail(
+                    path,
+                    format!(
+                        "no {} has id {id}",
+                        a(want).trim_start_matches("a ").trim_start_matches("an ")
+                    ),
+                ),
+            },
         }
     };
 

@@ -193,10 +193,22 @@ fn fields_of<T: Serialize>(value: &T) -> Fields {
 /// is validated. `records` must hold exactly one community record; the others are listed in the
 /// order they should appear in (the store passes them by id, which for UUIDv7 is birth order).
 ///
-/// Problems name the path in the assembled survey (`facilities[2].building_area_m2`), or the record
-/// (`checkpoint 0190…`) where the record itself is out of place.
+/// Problems name the record and the field (`facility 0190….building_area_m2`): positions in
+/// the assembled lists mean nothing to whoever made the edit.
 pub fn assemble<'a>(
     records: impl IntoIterator<Item = &'a Record>,
+) -> Result<Survey, InvalidSurvey> {
+    assemble_part(records, &|_| None)
+}
+
+/// Like [`assemble`], for part of a survey: the community record and some of the others.
+/// References to records not given are resolved by `elsewhere`, which says what kind of record
+/// (if any) has an id outside the part. The store validates an edit this way, reading only the
+/// records the edit touched, so an edit costs the same in a survey of ten records or of ten
+/// thousand.
+pub fn assemble_part<'a>(
+    records: impl IntoIterator<Item = &'a Record>,
+    elsewhere: &dyn Fn(Uuid) -> Option<EntityKind>,
 ) -> Result<Survey, InvalidSurvey> {
     let mut problems = Vec::new();
     let mut community: Option<&Record> = None;
@@ -339,7 +351,82 @@ pub fn assemble<'a>(
     if !problems.is_empty() {
         return Err(InvalidSurvey { problems });
     }
-    Survey::from_value(Value::Object(survey))
+    let index = RecordIndex::of(&survey);
+    Survey::part_from_value(Value::Object(survey), elsewhere).map_err(|mut invalid| {
+        for problem in &mut invalid.problems {
+            problem.path = index.name(&problem.path);
+        }
+        invalid
+    })
+}
+
+/// Which record sits at which position of the assembled survey, to name records in problems.
+struct RecordIndex {
+    lists: Vec<(&'static str, EntityKind, Vec<String>)>,
+    checkpoints: Vec<Vec<String>>,
+}
+
+impl RecordIndex {
+    fn of(survey: &Map<String, Value>) -> RecordIndex {
+        let ids = |list: &Value| -> Vec<String> {
+            list.as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|i| i["id"].as_str().unwrap_or_default().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let lists = EntityKind::ALL
+            .into_iter()
+            .filter_map(|kind| Some((kind.list()?, kind)))
+            .map(|(list, kind)| (list, kind, survey.get(list).map(ids).unwrap_or_default()))
+            .collect();
+        let checkpoints = survey
+            .get("checklist_runs")
+            .and_then(Value::as_array)
+            .map(|runs| runs.iter().map(|r| ids(&r["checkpoints"])).collect())
+            .unwrap_or_default();
+        RecordIndex { lists, checkpoints }
+    }
+
+    /// `facilities[2].building_area_m2` → `facility 0190….building_area_m2`.
+    fn name(&self, path: &str) -> String {
+        let (head, rest) = path.split_once('.').unwrap_or((path, ""));
+        let Some((list, i)) = head
+            .strip_suffix(']')
+            .and_then(|h| h.split_once('['))
+            .and_then(|(l, i)| Some((l, i.parse::<usize>().ok()?)))
+        else {
+            return path.to_owned();
+        };
+        let Some((_, kind, ids)) = self.lists.iter().find(|(l, _, _)| *l == list) else {
+            return path.to_owned();
+        };
+        let Some(id) = ids.get(i) else {
+            return path.to_owned();
+        };
+        if *kind == EntityKind::ChecklistRun {
+            let (segment, after) = rest.split_once('.').unwrap_or((rest, ""));
+            let j = segment
+                .strip_prefix("checkpoints[")
+                .and_then(|x| x.strip_suffix(']'))
+                .and_then(|x| x.parse::<usize>().ok());
+            if let Some(cp_id) = j.and_then(|j| self.checkpoints.get(i)?.get(j)) {
+                return join(&format!("checkpoint {cp_id}"), after);
+            }
+        }
+        join(&format!("{kind} {id}"), rest)
+    }
+}
+
+fn join(record: &str, rest: &str) -> String {
+    if rest.is_empty() {
+        record.to_owned()
+    } else {
+        format!("{record}.{rest}")
+    }
 }
 
 /// A record as a JSON object with its id, unset (null) fields left out.
@@ -399,8 +486,12 @@ mod tests {
         facility
             .fields
             .insert("building_area_m2".into(), Value::from(-3));
+        let id = facility.id;
         let err = assemble(&records).unwrap_err().to_string();
-        assert!(err.starts_with("facilities[0].building_area_m2: "), "{err}");
+        assert!(
+            err.starts_with(&format!("facility {id}.building_area_m2: ")),
+            "{err}"
+        );
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! rusqlite commit of one row with the same durability settings (WAL, synchronous = FULL), which
 //! is the floor any durable edit pays.
 //!
-//! Run: `cargo run --release -p buqi-app --example bench_store [edits]` (default 3,000 edits on a
-//! survey the size of a real one: ~60 facilities, ~500 fields).
+//! Run: `cargo run --release -p buqi-app --example bench_store [edits] [gps points]` (default
+//! 3,000 edits on a survey the size of a real one: ~80 facilities, ~500 fields; add e.g. 900 GPS
+//! points for a survey that holds a second-by-second boundary walk).
 
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,24 @@ fn main() {
                 .unwrap(),
         );
     }
+    // A boundary walk: GPS points are records too, and a second-by-second walk has many.
+    let walk_points: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
+    store
+        .batch(|b| {
+            for i in 0..walk_points {
+                let fields: Fields = serde_json::from_value(json!({
+                    "lon": 114.30 + i as f64 * 1e-5, "lat": 30.59, "accuracy_m": 4.0,
+                    "taken_at": "2026-11-26T10:00:00+08:00", "source": "gnss",
+                }))
+                .unwrap();
+                b.create(community, EntityKind::GpsPoint, fields)?;
+            }
+            Ok(())
+        })
+        .expect("the walk's points");
     let fields_in_survey = store.changes_after(0, usize::MAX).unwrap().len();
 
     // Ours: one field edit per transaction, as the app makes them.
@@ -93,7 +112,7 @@ fn main() {
     let ours_stats = Stats::of(&mut ours, ours_total);
     let ref_stats = Stats::of(&mut reference, reference_total);
     println!(
-        "store benchmark: {edits} acknowledged edits on a survey of {} facilities and {fields_in_survey} logged fields",
+        "store benchmark: {edits} acknowledged edits on a survey of {} facilities, {walk_points} GPS points and {fields_in_survey} logged fields",
         facilities.len() + 19
     );
     println!(

@@ -210,7 +210,7 @@ fn walking_distances_feed_the_walk_check() {
     // The facility's measurement refers to it: it goes first, then the facility.
     let err = store.delete(EntityKind::Facility, facility).unwrap_err();
     assert!(
-        err.to_string().contains("measurements[0].facility"),
+        err.to_string().contains(".facility: no facility has id"),
         "{err}"
     );
     let measurement = store.survey(community).unwrap().measurements[0].id;

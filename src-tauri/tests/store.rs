@@ -104,7 +104,7 @@ fn a_bad_value_is_refused_by_its_path_and_changes_nothing() {
     assert!(matches!(err, StoreError::Refused { .. }), "{text}");
     assert!(
         text.contains("was refused and nothing was changed")
-            && text.contains("facilities[0].building_area_m2"),
+            && text.contains(&format!("facility {kindergarten}.building_area_m2")),
         "{text}"
     );
     assert_eq!(store.survey(community).unwrap(), before);
@@ -202,7 +202,9 @@ fn deletes_are_tombstones_and_refused_while_referenced() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("photos[0].facility") && err.contains("no facility has id"),
+        err.contains(&format!(
+            "photo {photo}.facility: no facility has id {kindergarten}"
+        )),
         "{err}"
     );
     assert_eq!(store.survey(community).unwrap().facilities.len(), 1);
@@ -465,7 +467,8 @@ fn a_batch_of_several_records_commits_whole_or_not_at_all() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("photos[0].facility: no facility has id"),
+        err.starts_with("the edit was refused and nothing was changed:\nphoto ")
+            && err.contains(".facility: no facility has id"),
         "{err}"
     );
     assert_eq!(store.survey(community).unwrap(), before);

@@ -22,8 +22,7 @@ pub struct Batch<'s> {
     pub(super) tx: Transaction<'s>,
     clock: &'s mut Clock,
     device: Uuid,
-    /// The communities whose surveys the batch changed, with the first record it changed in
-    /// each (named if the survey no longer reads).
+    /// Every record the batch changed, with its community, in the order first changed.
     touched: Vec<(Uuid, EntityKind, Uuid)>,
 }
 
@@ -184,7 +183,7 @@ impl Batch<'_> {
     }
 
     fn touch(&mut self, community: Uuid, kind: EntityKind, id: Uuid) {
-        if !self.touched.iter().any(|(c, _, _)| *c == community) {
+        if !self.touched.iter().any(|(_, _, i)| *i == id) {
             self.touched.push((community, kind, id));
         }
     }
@@ -209,22 +208,141 @@ impl Batch<'_> {
         )
     }
 
-    /// Every survey the batch touched must still read, as a survey file would; a deleted
-    /// community's survey is no longer read.
+    /// Every survey the batch touched must still read as a survey file would, judged on the
+    /// part the batch could have broken: the community record, the records it changed (a
+    /// checkpoint with its run), and, for a record it deleted, the live records that refer to it.
+    /// References out of that part are looked up by id in the same community. So an edit costs
+    /// the same however many records (a long boundary walk's GPS points, say) the survey holds.
+    /// A deleted community's survey is no longer read.
     fn validate(&self) -> Result<()> {
-        for (community, kind, id) in &self.touched {
-            let records = super::query::live_records(&self.tx, *community)?;
-            if records.is_empty() {
-                continue;
+        let mut communities: Vec<Uuid> = Vec::new();
+        for (community, _, _) in &self.touched {
+            if !communities.contains(community) {
+                communities.push(*community);
             }
-            record::assemble(&records).map_err(|problems| StoreError::Refused {
-                kind: *kind,
-                id: *id,
-                problems,
-            })?;
+        }
+        for community in communities {
+            let Some(head) =
+                load(&self.tx, EntityKind::Community, community)?.filter(|row| !row.deleted)
+            else {
+                continue;
+            };
+            let mut part: Vec<Record> = Vec::new();
+            let add = |part: &mut Vec<Record>, kind: EntityKind, id: Uuid, fields: Fields| {
+                if !part.iter().any(|r| r.id == id) {
+                    part.push(Record { kind, id, fields });
+                }
+            };
+            for (_, kind, id) in self.touched.iter().filter(|(c, _, _)| *c == community) {
+                if *kind == EntityKind::Community {
+                    continue;
+                }
+                match load(&self.tx, *kind, *id)? {
+                    Some(row) if !row.deleted => add(&mut part, *kind, *id, row.fields),
+                    _ => {
+                        for (kind, id, fields) in referrers(&self.tx, community, *id)? {
+                            add(&mut part, kind, id, fields);
+                        }
+                    }
+                }
+            }
+            // A checkpoint is read inside its run.
+            let runs: Vec<Uuid> = part
+                .iter()
+                .filter(|r| r.kind == EntityKind::Checkpoint)
+                .filter_map(|r| r.fields.get(record::RUN)?.as_str()?.parse().ok())
+                .collect();
+            for run in runs {
+                if let Some(row) = load(&self.tx, EntityKind::ChecklistRun, run)? {
+                    if !row.deleted && row.community == community {
+                        add(&mut part, EntityKind::ChecklistRun, run, row.fields);
+                    }
+                }
+            }
+            part.sort_by_key(|r| r.id);
+            part.insert(
+                0,
+                Record {
+                    kind: EntityKind::Community,
+                    id: community,
+                    fields: head.fields,
+                },
+            );
+
+            let failed = std::cell::RefCell::new(None);
+            let elsewhere = |id: Uuid| match kind_of(&self.tx, community, id) {
+                Ok(kind) => kind,
+                Err(e) => {
+                    failed.borrow_mut().get_or_insert(e);
+                    None
+                }
+            };
+            let result = record::assemble_part(&part, &elsewhere);
+            if let Some(e) = failed.into_inner() {
+                return Err(e);
+            }
+            if let Err(problems) = result {
+                let (_, kind, id) = self
+                    .touched
+                    .iter()
+                    .find(|(c, _, _)| *c == community)
+                    .copied()
+                    .unwrap_or((community, EntityKind::Community, community));
+                return Err(StoreError::Refused { kind, id, problems });
+            }
         }
         Ok(())
     }
+}
+
+/// The kind of the live record with this id in the community, if there is one.
+fn kind_of(tx: &Transaction<'_>, community: Uuid, id: Uuid) -> Result<Option<EntityKind>> {
+    let sql = EntityKind::ALL
+        .into_iter()
+        .filter(|k| *k != EntityKind::Community)
+        .map(|k| {
+            format!(
+                "SELECT '{0}' FROM {0} WHERE id = ?1 AND community = ?2 AND deleted = 0",
+                table(k)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let kind: Option<String> = tx
+        .prepare_cached(&sql)?
+        .query_row(params![id.to_string(), community.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(kind.as_deref().and_then(EntityKind::from_id))
+}
+
+/// The live records of a community whose fields mention an id: whatever refers to it. A UUID's
+/// text does not occur by chance, so a text search finds exactly the references (and the
+/// validation then judges them).
+fn referrers(
+    tx: &Transaction<'_>,
+    community: Uuid,
+    id: Uuid,
+) -> Result<Vec<(EntityKind, Uuid, Fields)>> {
+    let mut found = Vec::new();
+    for kind in EntityKind::ALL
+        .into_iter()
+        .filter(|k| *k != EntityKind::Community)
+    {
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT id, fields FROM {} WHERE community = ?1 AND deleted = 0 AND instr(fields, ?2) > 0",
+            table(kind)
+        ))?;
+        let rows = stmt.query_map(params![community.to_string(), id.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (rid, fields) = row?;
+            if let Ok(rid) = Uuid::parse_str(&rid) {
+                found.push((kind, rid, serde_json::from_str(&fields).unwrap_or_default()));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Field names the store owns.

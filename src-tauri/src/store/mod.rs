@@ -66,7 +66,9 @@ pub enum StoreError {
     NotFound { kind: EntityKind, id: Uuid },
     #[error("{kind} {id} has been deleted; restore it before editing it")]
     Deleted { kind: EntityKind, id: Uuid },
-    #[error("the edit of {kind} {id} was refused and nothing was changed:\n{problems}")]
+    /// `kind` and `id` name the first record the refused batch changed; the problems name the
+    /// records and fields that are wrong.
+    #[error("the edit was refused and nothing was changed:\n{problems}")]
     Refused {
         kind: EntityKind,
         id: Uuid,
