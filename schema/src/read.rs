@@ -82,6 +82,19 @@ impl Survey {
         }
     }
 
+    /// Reads a survey's values (types, ranges of single values, unknown fields) without judging
+    /// how its records fit together; see [`crate::record::assemble_merged`].
+    pub(crate) fn unchecked_from_value(value: serde_json::Value) -> Result<Survey, InvalidSurvey> {
+        serde_path_to_error::deserialize(value).map_err(|err| InvalidSurvey {
+            problems: vec![located_problem(err)],
+        })
+    }
+
+    /// What the survey file's validation finds wrong with this survey (empty when it is valid).
+    pub fn problems(&self) -> Vec<Problem> {
+        validate(self, &|_| None)
+    }
+
     /// The survey as pretty JSON in the interchange format.
     pub fn to_json(&self) -> String {
         // Serialising plain data structs cannot fail: no maps with non-string keys, no custom errors.

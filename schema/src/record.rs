@@ -210,7 +210,48 @@ pub fn assemble_part<'a>(
     records: impl IntoIterator<Item = &'a Record>,
     elsewhere: &dyn Fn(Uuid) -> Option<EntityKind>,
 ) -> Result<Survey, InvalidSurvey> {
+    let (survey, _) = build(records, true)?;
+    let index = RecordIndex::of(&survey);
+    Survey::part_from_value(Value::Object(survey), elsewhere).map_err(|e| index.rename(e))
+}
+
+/// A survey merged from several devices, with what does not fit together in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    pub survey: Survey,
+    /// What the survey file's validation would refuse, kept as warnings: each edit was valid
+    /// where it was made, but edits made apart may not fit together (a photo of a facility
+    /// another surveyor deleted, a checkpoint of a deleted run, more charging spaces than spaces).
+    pub warnings: Vec<Problem>,
+}
+
+/// Puts records merged from several devices together. Unlike [`assemble`], it does not refuse a
+/// survey whose parts do not fit together: merged work is what the surveyors did, and refusing
+/// it would hide it. A checkpoint whose run is gone is left out (with a warning); dangling
+/// references and other cross-record problems are warnings, which the evaluator tolerates (it
+/// looks records up by id). Values of the wrong type are still refused: every device validated
+/// each value it wrote, so one of those means a broken device, not a merge.
+pub fn assemble_merged<'a>(
+    records: impl IntoIterator<Item = &'a Record>,
+) -> Result<Merged, InvalidSurvey> {
+    let (survey, mut warnings) = build(records, false)?;
+    let index = RecordIndex::of(&survey);
+    let survey =
+        Survey::unchecked_from_value(Value::Object(survey)).map_err(|e| index.rename(e))?;
+    warnings.extend(survey.problems().into_iter().map(|mut p| {
+        p.path = index.name(&p.path);
+        p
+    }));
+    Ok(Merged { survey, warnings })
+}
+
+/// The survey's JSON from its records, and (when not `strict`) what was left out of it.
+fn build<'a>(
+    records: impl IntoIterator<Item = &'a Record>,
+    strict: bool,
+) -> Result<(Map<String, Value>, Vec<Problem>), InvalidSurvey> {
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     let mut community: Option<&Record> = None;
     let mut lists: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
     let mut runs: Vec<(Uuid, Map<String, Value>)> = Vec::new();
@@ -261,7 +302,7 @@ pub fn assemble_part<'a>(
                     list.push(Value::Object(object));
                 }
             }
-            None => problems.push(Problem {
+            None => (if strict { &mut problems } else { &mut warnings }).push(Problem {
                 path: format!("checkpoint {}", cp.id),
                 message: match run {
                     Some(run) => format!("no checklist run has id {run}"),
@@ -351,13 +392,7 @@ pub fn assemble_part<'a>(
     if !problems.is_empty() {
         return Err(InvalidSurvey { problems });
     }
-    let index = RecordIndex::of(&survey);
-    Survey::part_from_value(Value::Object(survey), elsewhere).map_err(|mut invalid| {
-        for problem in &mut invalid.problems {
-            problem.path = index.name(&problem.path);
-        }
-        invalid
-    })
+    Ok((survey, warnings))
 }
 
 /// Which record sits at which position of the assembled survey, to name records in problems.
@@ -389,6 +424,13 @@ impl RecordIndex {
             .map(|runs| runs.iter().map(|r| ids(&r["checkpoints"])).collect())
             .unwrap_or_default();
         RecordIndex { lists, checkpoints }
+    }
+
+    fn rename(&self, mut invalid: InvalidSurvey) -> InvalidSurvey {
+        for problem in &mut invalid.problems {
+            problem.path = self.name(&problem.path);
+        }
+        invalid
     }
 
     /// `facilities[2].building_area_m2` → `facility 0190….building_area_m2`.
@@ -465,6 +507,56 @@ mod tests {
             // Item records come back in item order; the examples list them that way too.
             assert_eq!(back, survey, "{name}");
         }
+    }
+
+    #[test]
+    fn merged_work_that_does_not_fit_is_kept_with_warnings() {
+        let survey = example("wuhan-old-estate");
+        let mut records = records_of(&survey);
+        // Another surveyor deleted the facility this photo is of.
+        let gone = Uuid::from_u128(77);
+        let mut photo = Fields::new();
+        photo.insert("sha256".into(), Value::from("ab".repeat(32)));
+        photo.insert("facility".into(), Value::from(gone.to_string()));
+        records.push(Record {
+            kind: EntityKind::Photo,
+            id: Uuid::from_u128(78),
+            fields: photo,
+        });
+        // And a checkpoint whose run was deleted.
+        let mut cp = Fields::new();
+        cp.insert("label".into(), Value::from("入口"));
+        cp.insert("target".into(), Value::from("entrance"));
+        cp.insert(RUN.into(), Value::from(Uuid::from_u128(79).to_string()));
+        records.push(Record {
+            kind: EntityKind::Checkpoint,
+            id: Uuid::from_u128(80),
+            fields: cp,
+        });
+        assert!(assemble(&records).is_err());
+        let merged = assemble_merged(&records).unwrap();
+        assert_eq!(merged.survey.photos.len(), 1);
+        let warnings: Vec<String> = merged.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.starts_with(&format!(
+                "photo {}.facility: no facility has id {gone}",
+                Uuid::from_u128(78)
+            ))),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("no checklist run has id")),
+            "{warnings:?}"
+        );
+
+        // A value of the wrong type is not a merge problem: it is refused.
+        records[1]
+            .fields
+            .insert("building_area_m2".into(), Value::from("big"));
+        assert!(assemble_merged(&records).is_err());
     }
 
     #[test]

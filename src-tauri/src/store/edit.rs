@@ -442,8 +442,8 @@ pub(super) fn log(
     // The value being replaced: the field's newest change (by stamp, across devices).
     let base: Option<(String, String)> = tx
         .prepare_cached(
-            "SELECT hlc, device FROM change WHERE entity = ?1 AND field = ?2
-             ORDER BY hlc DESC, device DESC LIMIT 1",
+            "SELECT coalesce(capped_from, hlc), device FROM change WHERE entity = ?1 AND field = ?2
+             ORDER BY hlc DESC, device DESC, coalesce(capped_from, hlc) DESC LIMIT 1",
         )?
         .query_row(params![entity, field], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;

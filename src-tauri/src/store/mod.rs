@@ -14,12 +14,17 @@
 //! 3. written to the `change` log, one row per field, stamped with the device's hybrid logical
 //!    clock and id: the log the sync client sends.
 //!
+//! Changes pulled from the server go into the same log and are merged by the rules of
+//! `buqi_schema::merge` (see `pull.rs`); a survey is read with `record::assemble_merged`, so work
+//! merged from several surveyors that does not fit together is shown with warnings, not hidden.
+//!
 //! The file runs in WAL mode with `synchronous = FULL`: an edit the store has acknowledged (its
 //! method returned `Ok`) survives the app being killed and the tablet losing power.
 
 mod clock;
 mod edit;
 mod exchange;
+mod pull;
 mod query;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +38,7 @@ use uuid::Uuid;
 
 pub use clock::{Clock, MAX_DRIFT};
 pub use edit::Batch;
+pub use pull::Pulled;
 pub use query::{CommunityProgress, ItemView, LoggedChange};
 
 /// The store's schema, one migration per step. Never edit a shipped step: add one.
@@ -90,6 +96,15 @@ pub enum StoreError {
         "the community file uses id {id} for a {kind}, but that id already belongs to another record on this device; nothing was imported"
     )]
     IdTaken { id: Uuid, kind: EntityKind },
+    #[error(
+        "the server sent {kind} {id} field {field:?} stamped {stamp} with a value or base other than the one this device holds under that stamp; the page was not applied"
+    )]
+    StampReused {
+        kind: EntityKind,
+        id: Uuid,
+        field: String,
+        stamp: Hlc,
+    },
     #[error("the survey database failed: {0}")]
     Sql(#[from] rusqlite::Error),
 }

@@ -3,7 +3,7 @@
 
 use buqi_schema::change::{Change, Hlc, Stamp};
 use buqi_schema::evaluate::{ItemResult, Verdict};
-use buqi_schema::record::{self, EntityKind, Fields, Record};
+use buqi_schema::record::{self, EntityKind, Fields, Merged, Record};
 use buqi_schema::survey::{Facility, PhotoRef};
 use buqi_schema::{evaluate, Evaluation, Standard, Survey};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -33,6 +33,9 @@ pub struct CommunityProgress {
     /// When the survey was last edited on this device or by a change received here (UTC
     /// seconds), if ever.
     pub last_edit_unix: Option<u64>,
+    /// Why the survey cannot be read yet, if it cannot (a community whose own fields have not
+    /// arrived from the server): the list still shows it rather than hide it.
+    pub problem: Option<String>,
 }
 
 /// Everything the screen of one item shows.
@@ -69,8 +72,6 @@ impl Store {
         let mut list = Vec::with_capacity(ids.len());
         for id in ids {
             let id = parse_id(&id);
-            let survey = self.survey(id)?;
-            let evaluation = evaluate(&survey, standard);
             let last: Option<String> = self
                 .conn
                 .query_row(
@@ -80,6 +81,32 @@ impl Store {
                 )
                 .optional()?
                 .flatten();
+            let last_edit_unix = last
+                .as_deref()
+                .and_then(Hlc::from_hex)
+                .map(Hlc::unix_seconds);
+            let survey = match self.survey(id) {
+                Ok(survey) => survey,
+                Err(StoreError::Refused { problems, .. }) => {
+                    list.push(CommunityProgress {
+                        id,
+                        name: String::new(),
+                        kind: None,
+                        district: None,
+                        street: None,
+                        items_complete: 0,
+                        facilities: 0,
+                        photos: 0,
+                        verdict: Verdict::Undetermined,
+                        gap_items: Vec::new(),
+                        last_edit_unix,
+                        problem: Some(problems.to_string()),
+                    });
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
+            let evaluation = evaluate(&survey, standard);
             let c = &survey.community;
             list.push(CommunityProgress {
                 id,
@@ -97,10 +124,8 @@ impl Store {
                 photos: survey.photos.len(),
                 verdict: evaluation.summary.verdict,
                 gap_items: evaluation.summary.gap_items,
-                last_edit_unix: last
-                    .as_deref()
-                    .and_then(Hlc::from_hex)
-                    .map(Hlc::unix_seconds),
+                last_edit_unix,
+                problem: None,
             });
         }
         Ok(list)
@@ -131,19 +156,36 @@ impl Store {
             }
             Some(false) => {}
         }
+        Ok(self.merged_survey(community)?.survey)
+    }
+
+    /// A community's survey with the warnings of work merged from several devices that does
+    /// not fit together (a photo of a facility someone else deleted). Local edits never add
+    /// such warnings: they are validated before they are stored.
+    pub fn merged_survey(&self, community: Uuid) -> Result<Merged> {
         let records = live_records(&self.conn, community)?;
-        // Every edit was validated before it was committed, so this reads; if it ever does not,
-        // say so rather than show a survey that is not there.
-        record::assemble(&records).map_err(|problems| StoreError::Refused {
+        if records.is_empty() {
+            return Err(StoreError::Deleted {
+                kind: EntityKind::Community,
+                id: community,
+            });
+        }
+        record::assemble_merged(&records).map_err(|problems| StoreError::Refused {
             kind: EntityKind::Community,
             id: community,
             problems,
         })
     }
 
-    /// The live evaluation of a community's survey by the one evaluator.
+    /// The live evaluation of a community's survey by the one evaluator, with the warnings of
+    /// merged work that does not fit together among its warnings.
     pub fn evaluation(&self, community: Uuid, standard: &Standard) -> Result<Evaluation> {
-        Ok(evaluate(&self.survey(community)?, standard))
+        let merged = self.merged_survey(community)?;
+        let mut evaluation = evaluate(&merged.survey, standard);
+        evaluation
+            .warnings
+            .extend(merged.warnings.iter().map(|w| w.to_string()));
+        Ok(evaluation)
     }
 
     /// One live record's fields (for an edit form).
@@ -220,14 +262,16 @@ impl Store {
         })
     }
 
-    /// Changes this device logged after position `after`, oldest first, at most `limit`: what
-    /// the sync client sends next.
+    /// Changes this device made, logged after position `after`, oldest first, at most `limit`:
+    /// what the sync client sends next. (Changes pulled from the server are in the log too, but
+    /// are not this device's to send.)
     pub fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<LoggedChange>> {
         let mut stmt = self.conn.prepare(
-            "SELECT seq, community, kind, entity, field, value, hlc, device, base_hlc, base_device
-             FROM change WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            "SELECT seq, community, kind, entity, field, value,
+                    coalesce(capped_from, hlc), device, base_hlc, base_device
+             FROM change WHERE device = ?3 AND seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![after, limit as i64], |r| {
+        let rows = stmt.query_map(params![after, limit as i64, self.device.to_string()], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,

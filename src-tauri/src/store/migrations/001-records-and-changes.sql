@@ -102,7 +102,11 @@ CREATE TABLE change (
     -- The stamp of the value this change replaced, as the editor saw it (null: first value).
     base_hlc    TEXT,
     base_device TEXT,
+    -- For a change from the server that lowered a reading too far ahead: the device's original
+    -- reading (which identifies the change); `hlc` is then the cap it is ordered by.
+    capped_from TEXT,
     UNIQUE (entity, field, hlc, device)
 ) STRICT;
 CREATE INDEX change_by_community ON change (community, seq);
+CREATE INDEX change_by_device ON change (device, seq);
 CREATE INDEX change_by_hlc ON change (hlc);
