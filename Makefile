@@ -22,7 +22,9 @@ lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+# The server's store suite also runs on a real PostgreSQL, which the script installs (Debian's
+# package) if missing, starts on 127.0.0.1 for the run, and removes afterwards.
 unit: setup
-	$(CARGO) test --workspace --locked
+	bash scripts/postgres-test.sh $(CARGO) test --workspace --locked
 
 test: lint unit

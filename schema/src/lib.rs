@@ -10,11 +10,13 @@
 //! - [`vocab`]: the kinds of facility and the features the standard names.
 //! - [`record`]: a survey as records of fields, the unit of edits; [`change`]: an edit as it travels
 //!   (field, value, hybrid-logical-clock stamp, device); [`merge`]: last-writer-wins per field,
-//!   conflicts kept for the office, tombstones, and the cap on stamps from clocks set ahead.
+//!   conflicts kept for the office, tombstones, and the cap on stamps from clocks set ahead;
+//!   [`protocol`]: the sync protocol's messages, shared by the app and the server.
 
 pub mod change;
 pub mod evaluate;
 pub mod merge;
+pub mod protocol;
 pub mod ramp;
 pub mod read;
 pub mod record;

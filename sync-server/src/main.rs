@@ -1,11 +1,13 @@
-//! `buqi`: the city office's command line, and (later) `buqi serve`.
+//! `buqi`: the city office's command line: `buqi evaluate`, the sync server (`buqi serve`), and
+//! the administration of its users, communities, assignments and devices (`buqi_server::cli`).
 //!
-//! Today it has one command, `buqi evaluate`. The server, imports, exports and reports are later
-//! work; they are absent, not stubbed.
+//! Imports, exports and reports are later work; they are absent, not stubbed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use buqi_server::cli::admin::{AssignArgs, CommunityCommand, DeviceCommand, UserCommand};
+use buqi_server::cli::serve::ServeArgs;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod evaluate;
@@ -40,6 +42,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Lang::Zh)]
         lang: Lang,
     },
+    /// Run the sync server: tablets enroll, push their changes and pull everyone's
+    /// (protocol v1, docs/sync-protocol.md).
+    Serve(ServeArgs),
+    /// Users of the server.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Communities whose surveys the server keeps.
+    #[command(subcommand)]
+    Community(CommunityCommand),
+    /// Assign a community to a user: their devices may then push and pull it.
+    Assign(AssignArgs),
+    /// Tablets: enrollment codes, revocation.
+    #[command(subcommand)]
+    Device(DeviceCommand),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -64,5 +80,10 @@ fn main() -> ExitCode {
             format,
             lang,
         } => evaluate::run(&file, profile.as_deref(), format, lang),
+        Command::Serve(args) => buqi_server::cli::serve::run(args),
+        Command::User(command) => buqi_server::cli::admin::user(command),
+        Command::Community(command) => buqi_server::cli::admin::community(command),
+        Command::Assign(args) => buqi_server::cli::admin::assign(args),
+        Command::Device(command) => buqi_server::cli::admin::device(command),
     }
 }

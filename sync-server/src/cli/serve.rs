@@ -1,0 +1,116 @@
+//! `buqi serve`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::{fail, runtime, DatabaseArg};
+use crate::clock::DEFAULT_MAX_AHEAD_SECS;
+use crate::serve::{self, AppState, Config, DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES};
+use crate::store::{shown_url, Store};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArg,
+    /// The address and port to listen on. Port 0 takes any free port; the address taken is
+    /// printed on the first line of output.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The directory for uploaded photos (created if missing, and checked writable at start).
+    /// Protocol v1 has no photo routes yet; see docs/sync-protocol.md.
+    #[arg(long)]
+    pub photos: Option<PathBuf>,
+    /// How far ahead of the server's clock, in seconds, a change's clock reading may be before it
+    /// is capped (a tablet with its clock set ahead would otherwise win every edit).
+    #[arg(long, default_value_t = DEFAULT_MAX_AHEAD_SECS)]
+    pub max_ahead_secs: u64,
+    /// The largest request body, in bytes; larger requests are answered 413.
+    #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES as u64, value_parser = clap::value_parser!(u64).range(1024..))]
+    pub max_body_bytes: u64,
+    /// The most changes one push may hold.
+    #[arg(long, default_value_t = DEFAULT_MAX_BATCH as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_batch: u64,
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn run(args: ServeArgs) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail("serve", format!("cannot start: {e}")),
+    };
+    runtime.block_on(async move {
+        if let Some(dir) = &args.photos {
+            if let Err(message) = writable_dir(dir) {
+                return fail("serve", message);
+            }
+        }
+        let store = match Store::open(&args.db.database).await {
+            Ok(store) => store,
+            Err(e) => return fail("serve", e),
+        };
+        let listener = match tokio::net::TcpListener::bind(args.listen).await {
+            Ok(listener) => listener,
+            Err(e) => return fail("serve", format!("cannot listen on {}: {e}", args.listen)),
+        };
+        let shutdown = match shutdown_signals() {
+            Ok(shutdown) => shutdown,
+            Err(e) => return fail("serve", format!("cannot handle signals: {e}")),
+        };
+        let address = match listener.local_addr() {
+            Ok(address) => address,
+            Err(e) => return fail("serve", format!("cannot listen on {}: {e}", args.listen)),
+        };
+        println!(
+            "buqi serve: listening on http://{address} (protocol v1, database {})",
+            shown_url(&args.db.database)
+        );
+        let _ = std::io::stdout().flush();
+        let config = Config {
+            max_body_bytes: usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX),
+            max_batch: usize::try_from(args.max_batch).unwrap_or(usize::MAX),
+            max_ahead_secs: args.max_ahead_secs,
+        };
+        match serve::run(listener, AppState::new(store, config), shutdown).await {
+            Ok(()) => {
+                println!("buqi serve: stopped");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail("serve", e),
+        }
+    })
+}
+
+/// Creates `dir` if missing and checks that a file can be written in it.
+fn writable_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the photo directory {}: {e}", dir.display()))?;
+    let probe = dir.join(".buqi-write-test");
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| format!("cannot write in the photo directory {}: {e}", dir.display()))
+}
+
+/// A future that completes on SIGINT (Ctrl-C) or SIGTERM. The handlers are in place when this
+/// returns, so a signal sent as soon as the server says it listens is not missed.
+fn shutdown_signals() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
