@@ -7,6 +7,8 @@
 //! - `buqi-photo` (src-tauri/photo): the photo pipeline, filed by [`photos`] (the image in the
 //!   content-addressed folder first, then the record that points at it).
 //!
+//! - [`sync`]: the sync client (enroll, push, pull, evict; backoff over bad networks).
+//!
 //! Compliance is never decided here: the app evaluates surveys only through the one evaluator in
 //! `buqi-schema`, re-exported as [`schema`].
 
@@ -15,3 +17,4 @@ pub use buqi_schema as schema;
 pub mod measuring;
 pub mod photos;
 pub mod store;
+pub mod sync;

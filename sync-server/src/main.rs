@@ -53,6 +53,8 @@ enum Command {
     Community(CommunityCommand),
     /// Assign a community to a user: their devices may then push and pull it.
     Assign(AssignArgs),
+    /// Take a community away from a user: their devices stop syncing it (its data stays here).
+    Unassign(AssignArgs),
     /// Tablets: enrollment codes, revocation.
     #[command(subcommand)]
     Device(DeviceCommand),
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
         Command::User(command) => buqi_server::cli::admin::user(command),
         Command::Community(command) => buqi_server::cli::admin::community(command),
         Command::Assign(args) => buqi_server::cli::admin::assign(args),
+        Command::Unassign(args) => buqi_server::cli::admin::unassign(args),
         Command::Device(command) => buqi_server::cli::admin::device(command),
     }
 }

@@ -91,6 +91,21 @@ impl Batch<'_> {
         Ok(id)
     }
 
+    /// Starts the survey of a community the office made (and assigned to this device) under the
+    /// office's id, unless the device already has it. Returns whether it was started here.
+    pub fn adopt_community(&mut self, id: Uuid, fields: Fields) -> Result<bool> {
+        check_field_names(EntityKind::Community, &fields)?;
+        if load(&self.tx, EntityKind::Community, id)?.is_some() {
+            return Ok(false);
+        }
+        write(&self.tx, EntityKind::Community, id, id, false, &fields)?;
+        self.touch(id, EntityKind::Community, id);
+        for (field, value) in &fields {
+            self.log(id, EntityKind::Community, id, field, value)?;
+        }
+        Ok(true)
+    }
+
     /// Adds a record of `kind` (not a community: see [`Batch::create_community`]) to a
     /// community's survey, with its first fields. Returns its new id (a UUIDv7).
     pub fn create(&mut self, community: Uuid, kind: EntityKind, fields: Fields) -> Result<Uuid> {

@@ -26,6 +26,7 @@ mod edit;
 mod exchange;
 mod pull;
 mod query;
+mod sync_state;
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +41,7 @@ pub use clock::{Clock, MAX_DRIFT};
 pub use edit::Batch;
 pub use pull::Pulled;
 pub use query::{CommunityProgress, ItemView, LoggedChange};
+pub use sync_state::SyncState;
 
 /// The store's schema, one migration per step. Never edit a shipped step: add one.
 const MIGRATIONS: &[M<'static>] = &[M::up(include_str!(

@@ -227,6 +227,26 @@ pub fn assign(args: AssignArgs) -> ExitCode {
     })
 }
 
+/// `buqi unassign USER COMMUNITY`.
+pub fn unassign(args: AssignArgs) -> ExitCode {
+    let AssignArgs {
+        user,
+        community,
+        db,
+    } = args;
+    with_store("unassign", &db, |store| async move {
+        let (user, community) = store
+            .unassign(&user, &community, Utc::now())
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "community {} ({}) is no longer assigned to {}: their devices stop syncing it and remove it once all their work in it is on the server",
+            community.name, community.id, user.name
+        );
+        Ok(())
+    })
+}
+
 pub fn device(command: DeviceCommand) -> ExitCode {
     match command {
         DeviceCommand::Enroll {

@@ -301,6 +301,21 @@ impl Store {
         }
     }
 
+    /// Takes a community away from a user: their devices no longer push or pull it (and evict it
+    /// once everything they made in it is on the server). Its changes stay. Unassigning what is
+    /// not assigned is no error.
+    pub async fn unassign(
+        &self,
+        user: &str,
+        community: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(User, Community)> {
+        match self {
+            Store::Sqlite(s) => s.unassign(user, community, at).await,
+            Store::Postgres(s) => s.unassign(user, community, at).await,
+        }
+    }
+
     /// Keeps a new one-time enrollment code (its hash) for a user, valid until `expires`.
     pub async fn add_enroll_code(
         &self,

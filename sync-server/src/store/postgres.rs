@@ -416,6 +416,32 @@ impl PgStore {
         Ok((user, community))
     }
 
+    pub async fn unassign(
+        &self,
+        user: &str,
+        community: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(User, Community)> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let user = user_named(&tx, user).await?;
+        let community = find_community(&tx, community).await?;
+        let removed = execute(
+            &tx,
+            "DELETE FROM assignments WHERE user_id = $1 AND community = $2",
+            &[&user.id, &community.id],
+        )
+        .await?;
+        if removed > 0 {
+            let mut line = Audit::new("unassign");
+            line.user = Some(user.id);
+            line.detail = Some(community.id.to_string());
+            audit(&tx, &at, line).await?;
+        }
+        tx.commit().await?;
+        Ok((user, community))
+    }
+
     pub async fn add_enroll_code(
         &self,
         user: &str,

@@ -520,6 +520,33 @@ impl SqliteStore {
         .await
     }
 
+    pub async fn unassign(
+        &self,
+        user: &str,
+        community: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(User, Community)> {
+        let (user, community) = (user.to_owned(), community.to_owned());
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let user = user_named(&tx, &user)?;
+            let community = find_community(&tx, &community)?;
+            let removed = tx.execute(
+                "DELETE FROM assignments WHERE user_id = ?1 AND community = ?2",
+                params![user.id.to_string(), community.id.to_string()],
+            )?;
+            if removed > 0 {
+                let mut line = Audit::new("unassign");
+                line.user = Some(user.id);
+                line.detail = Some(community.id.to_string());
+                audit(&tx, &at, line)?;
+            }
+            tx.commit()?;
+            Ok((user, community))
+        })
+        .await
+    }
+
     pub async fn add_enroll_code(
         &self,
         user: &str,

@@ -110,3 +110,15 @@ CREATE TABLE change (
 CREATE INDEX change_by_community ON change (community, seq);
 CREATE INDEX change_by_device ON change (device, seq);
 CREATE INDEX change_by_hlc ON change (hlc);
+
+-- Where this device syncs: its server, its device token (the device's own secret, as a browser
+-- keeps a cookie), and how far it has pushed (this device's change seq the server acknowledged)
+-- and pulled (the server's sequence cursor), and the communities last assigned to it.
+CREATE TABLE sync_state (
+    singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+    server     TEXT NOT NULL,
+    token      TEXT NOT NULL,
+    pushed_seq INTEGER NOT NULL DEFAULT 0,
+    pulled_seq INTEGER NOT NULL DEFAULT 0,
+    assigned   TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(assigned))
+) STRICT;

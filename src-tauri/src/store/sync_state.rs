@@ -1,0 +1,136 @@
+//! What the store remembers about syncing: the server, the device token, the two cursors, and
+//! the communities assigned to this device; and eviction of a community no longer assigned.
+
+use rusqlite::{params, OptionalExtension};
+use uuid::Uuid;
+
+use buqi_schema::record::EntityKind;
+
+use super::{table, Result, Store};
+
+/// This device's enrollment and sync position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncState {
+    /// The server's base URL, `https://buqi.example.gov.cn`.
+    pub server: String,
+    /// The device token, sent as `Authorization: Bearer …`.
+    pub token: String,
+    /// The last of this device's changes (its log's `seq`) the server has acknowledged.
+    pub pushed_seq: i64,
+    /// The server's sequence cursor: everything up to it has been pulled.
+    pub pulled_seq: i64,
+    /// The communities assigned to this device at the last pull.
+    pub assigned: Vec<Uuid>,
+}
+
+impl Store {
+    /// The device's enrollment, if it has enrolled.
+    pub fn sync_state(&self) -> Result<Option<SyncState>> {
+        let row: Option<(String, String, i64, i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT server, token, pushed_seq, pulled_seq, assigned FROM sync_state",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        Ok(row.map(
+            |(server, token, pushed_seq, pulled_seq, assigned)| SyncState {
+                server,
+                token,
+                pushed_seq,
+                pulled_seq,
+                assigned: serde_json::from_str(&assigned).unwrap_or_default(),
+            },
+        ))
+    }
+
+    /// Keeps a new enrollment. Enrolling again (with another server, or a new token) starts
+    /// pulling from the beginning; what this device made is pushed again, which the server
+    /// recognises as duplicates.
+    pub fn save_enrollment(&mut self, server: &str, token: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO sync_state (singleton, server, token) VALUES (1, ?1, ?2)
+             ON CONFLICT (singleton) DO UPDATE SET server = excluded.server, token = excluded.token,
+                 pushed_seq = 0, pulled_seq = 0, assigned = '[]'",
+            params![server, token],
+        )?;
+        Ok(())
+    }
+
+    /// The server acknowledged this device's changes up to `seq`.
+    pub fn save_pushed(&mut self, seq: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sync_state SET pushed_seq = max(pushed_seq, ?1)",
+            [seq],
+        )?;
+        Ok(())
+    }
+
+    /// Everything up to the server's cursor `seq` has been applied here.
+    pub fn save_pulled(&mut self, seq: i64) -> Result<()> {
+        self.conn
+            .execute("UPDATE sync_state SET pulled_seq = ?1", [seq])?;
+        Ok(())
+    }
+
+    /// The communities assigned now.
+    pub fn save_assigned(&mut self, assigned: &[Uuid]) -> Result<()> {
+        let json = serde_json::to_string(assigned).expect("ids always serialise");
+        self.conn
+            .execute("UPDATE sync_state SET assigned = ?1", [json])?;
+        Ok(())
+    }
+
+    /// Every community on the device, deleted ones too.
+    pub fn community_ids(&self) -> Result<Vec<Uuid>> {
+        let mut stmt = self.conn.prepare("SELECT id FROM community ORDER BY id")?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| Uuid::parse_str(id).ok())
+            .collect())
+    }
+
+    /// How many of this device's changes wait to be pushed.
+    pub fn unpushed(&self, pushed_seq: i64) -> Result<usize> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM change WHERE device = ?1 AND seq > ?2",
+            params![self.device.to_string(), pushed_seq],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
+    /// Removes a community that is no longer assigned to this device from it: its records and
+    /// their changes, which the server holds. This is not a delete (nothing is logged, nothing
+    /// reaches the server), and it is refused — returning `false`, leaving everything — while
+    /// any change this device made to the community has not been acknowledged by the server.
+    pub fn evict(&mut self, community: Uuid, pushed_seq: i64) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let waiting: i64 = tx.query_row(
+            "SELECT count(*) FROM change WHERE community = ?1 AND device = ?2 AND seq > ?3",
+            params![community.to_string(), self.device.to_string(), pushed_seq],
+            |r| r.get(0),
+        )?;
+        if waiting > 0 {
+            return Ok(false);
+        }
+        let id = community.to_string();
+        for kind in EntityKind::ALL
+            .into_iter()
+            .filter(|k| *k != EntityKind::Community)
+        {
+            tx.execute(
+                &format!("DELETE FROM {} WHERE community = ?1", table(kind)),
+                [&id],
+            )?;
+        }
+        tx.execute("DELETE FROM community WHERE id = ?1", [&id])?;
+        tx.execute("DELETE FROM change WHERE community = ?1", [&id])?;
+        tx.commit()?;
+        Ok(true)
+    }
+}

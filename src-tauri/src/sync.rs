@@ -1,0 +1,326 @@
+//! The sync client: enrolls the tablet with the city office's server, pushes this device's
+//! changes, pulls the changes of its assigned communities, and keeps trying (with exponential
+//! backoff) over a bad mobile network. Protocol v1: `docs/sync-protocol.md`; the messages are
+//! `buqi_schema::protocol`'s.
+//!
+//! Order and safety: data is pushed first, then pulled. The push cursor moves only after the
+//! server has answered a batch with success, so an interrupted push is sent again (the server
+//! recognises the replay); nothing local is removed unless the server has acknowledged every
+//! change of it (eviction of a community no longer assigned). Photos come after data (not yet:
+//! the server has no photo routes).
+
+use std::time::Duration;
+
+use buqi_schema::merge::Admitted;
+use buqi_schema::protocol::{
+    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
+};
+use uuid::Uuid;
+
+use crate::store::{Store, StoreError};
+
+/// Changes per push: well under the server's default limits (5,000 changes, 4 MiB), and small
+/// enough that a batch lost to a dropped connection costs little to send again.
+pub const PUSH_BATCH: usize = 500;
+/// Changes per pull.
+pub const PULL_PAGE: usize = 1000;
+
+/// Why a sync did not finish. What was done before the failure is kept.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("this tablet is not enrolled with a server yet: scan the code from the office first")]
+    NotEnrolled,
+    #[error("cannot reach the server {server}: {message}")]
+    Unreachable { server: String, message: String },
+    #[error("the server refused {what} ({status}): {message}")]
+    Refused {
+        what: &'static str,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("the server's answer to {what} could not be read: {message}")]
+    BadAnswer { what: &'static str, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// Worth trying again later: the network, or a server that is busy or restarting. A refusal
+    /// (a revoked device, a community not assigned) is not: it needs a person.
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            SyncError::Unreachable { .. } => true,
+            SyncError::Refused { status, .. } => matches!(status, 408 | 429 | 500..=599),
+            _ => false,
+        }
+    }
+}
+
+/// How a sync is going, for the progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Pushed `done` of `total` changes waiting on this device.
+    Pushing { done: usize, total: usize },
+    /// Pulled `received` changes so far.
+    Pulling { received: usize },
+    /// Waiting before trying again, after a temporary failure.
+    Waiting { attempt: u32, delay: Duration },
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Changes the server took that it did not have.
+    pub pushed: usize,
+    /// Changes pulled that this device did not have.
+    pub pulled: usize,
+    /// Communities removed from the device because they are no longer assigned to it.
+    pub evicted: Vec<Uuid>,
+}
+
+/// Exponential backoff: `first`, doubling up to `max`, for at most `attempts` tries.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub first: Duration,
+    pub max: Duration,
+    pub attempts: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff {
+            first: Duration::from_secs(2),
+            max: Duration::from_secs(300),
+            attempts: 12,
+        }
+    }
+}
+
+impl Backoff {
+    /// The wait before attempt `n` (1 = the first retry), with up to a quarter of random jitter
+    /// so that a city's tablets coming back online do not all knock at once.
+    pub fn delay(&self, n: u32, jitter: f64) -> Duration {
+        let base = self
+            .first
+            .saturating_mul(1u32 << (n.saturating_sub(1)).min(20));
+        let base = base.min(self.max);
+        base.mul_f64(1.0 + 0.25 * jitter.clamp(0.0, 1.0))
+    }
+}
+
+/// A client for one server.
+pub struct SyncClient {
+    http: reqwest::Client,
+    server: String,
+}
+
+impl SyncClient {
+    /// A client for the server at `server` (`https://…` or, on a test bench, `http://…`).
+    pub fn new(server: &str) -> Result<SyncClient, SyncError> {
+        // rustls needs its cryptography chosen once per process; a second call is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(15))
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| SyncError::Unreachable {
+                server: server.to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(SyncClient {
+            http,
+            server: server.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// Trades the one-time code from the office for a device token, and keeps it (and the
+    /// server) in the store.
+    pub async fn enroll(
+        &self,
+        store: &mut Store,
+        code: &str,
+        name: &str,
+    ) -> Result<EnrollResponse, SyncError> {
+        let request = EnrollRequest {
+            code: code.to_owned(),
+            device: store.device(),
+            name: name.to_owned(),
+        };
+        let answer: EnrollResponse = self
+            .call(
+                "enrollment",
+                self.http.post(self.url("/v1/enroll")).json(&request),
+            )
+            .await?;
+        store.save_enrollment(&self.server, &answer.token)?;
+        store.save_assigned(&answer.communities.iter().map(|c| c.id).collect::<Vec<_>>())?;
+        Ok(answer)
+    }
+
+    /// One sync: push everything waiting, then pull everything new, then evict communities no
+    /// longer assigned. Stops at the first failure, keeping what was done.
+    pub async fn sync(
+        &self,
+        store: &mut Store,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<SyncReport, SyncError> {
+        let state = store.sync_state()?.ok_or(SyncError::NotEnrolled)?;
+        let token = state.token.clone();
+        let mut report = SyncReport::default();
+
+        // Push.
+        let mut pushed_seq = state.pushed_seq;
+        let total = store.unpushed(pushed_seq)?;
+        let mut done = 0;
+        loop {
+            let batch = store.changes_after(pushed_seq, PUSH_BATCH)?;
+            let Some(last) = batch.last().map(|c| c.seq) else {
+                break;
+            };
+            let request = PushRequest {
+                batch: Uuid::now_v7(),
+                changes: batch.iter().map(|c| c.change.clone()).collect(),
+            };
+            let answer: PushResponse = self
+                .call(
+                    "the push",
+                    self.http
+                        .post(self.url("/v1/changes"))
+                        .bearer_auth(&token)
+                        .json(&request),
+                )
+                .await?;
+            store.save_pushed(last)?;
+            pushed_seq = last;
+            report.pushed += answer.accepted;
+            done += batch.len();
+            progress(Progress::Pushing { done, total });
+        }
+
+        // Pull.
+        let mut cursor = state.pulled_seq;
+        let mut known = state.assigned.clone();
+        let mut received = 0;
+        let assigned = loop {
+            let page: PullResponse = self
+                .call(
+                    "the pull",
+                    self.http
+                        .get(self.url(&format!("/v1/changes?after={cursor}&limit={PULL_PAGE}")))
+                        .bearer_auth(&token),
+                )
+                .await?;
+            let ids: Vec<Uuid> = page.communities.iter().map(|c| c.id).collect();
+            if ids.iter().any(|c| !known.contains(c)) && cursor > 0 {
+                // A community newly assigned: its earlier changes are behind the cursor.
+                known = ids;
+                store.save_assigned(&known)?;
+                cursor = 0;
+                store.save_pulled(0)?;
+                continue;
+            }
+            let changes: Vec<Admitted> = page
+                .changes
+                .iter()
+                .map(|c| Admitted {
+                    change: c.change.clone(),
+                    capped_from: c.capped_from,
+                })
+                .collect();
+            let applied = store.apply_pulled(&changes)?;
+            report.pulled += applied.applied;
+            received += changes.len();
+            cursor = page.next;
+            store.save_pulled(cursor)?;
+            progress(Progress::Pulling { received });
+            if page.changes.len() < PULL_PAGE {
+                break page.communities;
+            }
+        };
+        store.save_assigned(&assigned.iter().map(|c| c.id).collect::<Vec<_>>())?;
+
+        // A community the office assigned that nobody has started yet: start it here, under the
+        // office's id, with the name and city the office gave it.
+        for c in &assigned {
+            let fields = [
+                ("name".to_owned(), serde_json::Value::String(c.name.clone())),
+                ("city".to_owned(), serde_json::Value::String(c.city.clone())),
+            ]
+            .into_iter()
+            .collect();
+            store.batch(|b| b.adopt_community(c.id, fields))?;
+        }
+
+        // Evict what is no longer assigned, once all of it is on the server.
+        for community in store.community_ids()? {
+            let still = assigned.iter().any(|c| c.id == community);
+            if !still && store.evict(community, pushed_seq)? {
+                report.evicted.push(community);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Syncs, and after a temporary failure waits (with exponential backoff and jitter) and
+    /// tries again, up to `backoff.attempts` times. A refusal is returned at once.
+    pub async fn sync_with_retry(
+        &self,
+        store: &mut Store,
+        backoff: Backoff,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<SyncReport, SyncError> {
+        let mut attempt = 0;
+        loop {
+            match self.sync(store, progress).await {
+                Err(e) if e.is_temporary() && attempt + 1 < backoff.attempts => {
+                    attempt += 1;
+                    let jitter = (Uuid::now_v7().as_u128() % 1000) as f64 / 1000.0;
+                    let delay = backoff.delay(attempt, jitter);
+                    progress(Progress::Waiting { attempt, delay });
+                    tokio::time::sleep(delay).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server)
+    }
+
+    /// Sends a request and reads a JSON answer, or the server's JSON error.
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, SyncError> {
+        let unreachable = |e: reqwest::Error| SyncError::Unreachable {
+            server: self.server.clone(),
+            message: e.to_string(),
+        };
+        let response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(unreachable)?;
+        if status.is_success() {
+            serde_json::from_slice(&body).map_err(|e| SyncError::BadAnswer {
+                what,
+                message: e.to_string(),
+            })
+        } else {
+            let (code, message) = match serde_json::from_slice::<ErrorBody>(&body) {
+                Ok(e) => (e.error.code, e.error.message),
+                Err(_) => (
+                    String::new(),
+                    String::from_utf8_lossy(&body).chars().take(200).collect(),
+                ),
+            };
+            Err(SyncError::Refused {
+                what,
+                status: status.as_u16(),
+                code,
+                message,
+            })
+        }
+    }
+}
