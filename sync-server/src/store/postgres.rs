@@ -395,25 +395,7 @@ impl PgStore {
         community: &str,
         at: DateTime<Utc>,
     ) -> Result<(User, Community)> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let user = user_named(&tx, user).await?;
-        let community = find_community(&tx, community).await?;
-        let added = execute(
-            &tx,
-            "INSERT INTO assignments (user_id, community, assigned_at) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
-            &[&user.id, &community.id, &at],
-        )
-        .await?;
-        if added > 0 {
-            let mut line = Audit::new("assign");
-            line.user = Some(user.id);
-            line.detail = Some(community.id.to_string());
-            audit(&tx, &at, line).await?;
-        }
-        tx.commit().await?;
-        Ok((user, community))
+        self.set_assignment(user, community, at, true).await
     }
 
     pub async fn unassign(
@@ -422,18 +404,39 @@ impl PgStore {
         community: &str,
         at: DateTime<Utc>,
     ) -> Result<(User, Community)> {
+        self.set_assignment(user, community, at, false).await
+    }
+
+    /// Adds or removes an assignment; audited only when it changed something.
+    async fn set_assignment(
+        &self,
+        user: &str,
+        community: &str,
+        at: DateTime<Utc>,
+        assigned: bool,
+    ) -> Result<(User, Community)> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         let user = user_named(&tx, user).await?;
         let community = find_community(&tx, community).await?;
-        let removed = execute(
-            &tx,
-            "DELETE FROM assignments WHERE user_id = $1 AND community = $2",
-            &[&user.id, &community.id],
-        )
-        .await?;
-        if removed > 0 {
-            let mut line = Audit::new("unassign");
+        let changed = if assigned {
+            execute(
+                &tx,
+                "INSERT INTO assignments (user_id, community, assigned_at) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&user.id, &community.id, &at],
+            )
+            .await?
+        } else {
+            execute(
+                &tx,
+                "DELETE FROM assignments WHERE user_id = $1 AND community = $2",
+                &[&user.id, &community.id],
+            )
+            .await?
+        };
+        if changed > 0 {
+            let mut line = Audit::new(if assigned { "assign" } else { "unassign" });
             line.user = Some(user.id);
             line.detail = Some(community.id.to_string());
             audit(&tx, &at, line).await?;

@@ -498,26 +498,7 @@ impl SqliteStore {
         community: &str,
         at: DateTime<Utc>,
     ) -> Result<(User, Community)> {
-        let (user, community) = (user.to_owned(), community.to_owned());
-        self.write(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let user = user_named(&tx, &user)?;
-            let community = find_community(&tx, &community)?;
-            let added = tx.execute(
-                "INSERT INTO assignments (user_id, community, assigned_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT DO NOTHING",
-                params![user.id.to_string(), community.id.to_string(), rfc3339(&at)],
-            )?;
-            if added > 0 {
-                let mut line = Audit::new("assign");
-                line.user = Some(user.id);
-                line.detail = Some(community.id.to_string());
-                audit(&tx, &at, line)?;
-            }
-            tx.commit()?;
-            Ok((user, community))
-        })
-        .await
+        self.set_assignment(user, community, at, true).await
     }
 
     pub async fn unassign(
@@ -526,17 +507,36 @@ impl SqliteStore {
         community: &str,
         at: DateTime<Utc>,
     ) -> Result<(User, Community)> {
+        self.set_assignment(user, community, at, false).await
+    }
+
+    /// Adds or removes an assignment; audited only when it changed something.
+    async fn set_assignment(
+        &self,
+        user: &str,
+        community: &str,
+        at: DateTime<Utc>,
+        assigned: bool,
+    ) -> Result<(User, Community)> {
         let (user, community) = (user.to_owned(), community.to_owned());
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let user = user_named(&tx, &user)?;
             let community = find_community(&tx, &community)?;
-            let removed = tx.execute(
-                "DELETE FROM assignments WHERE user_id = ?1 AND community = ?2",
-                params![user.id.to_string(), community.id.to_string()],
-            )?;
-            if removed > 0 {
-                let mut line = Audit::new("unassign");
+            let changed = if assigned {
+                tx.execute(
+                    "INSERT INTO assignments (user_id, community, assigned_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO NOTHING",
+                    params![user.id.to_string(), community.id.to_string(), rfc3339(&at)],
+                )?
+            } else {
+                tx.execute(
+                    "DELETE FROM assignments WHERE user_id = ?1 AND community = ?2",
+                    params![user.id.to_string(), community.id.to_string()],
+                )?
+            };
+            if changed > 0 {
+                let mut line = Audit::new(if assigned { "assign" } else { "unassign" });
                 line.user = Some(user.id);
                 line.detail = Some(community.id.to_string());
                 audit(&tx, &at, line)?;
