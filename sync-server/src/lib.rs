@@ -5,7 +5,7 @@
 //!   which pairs are conflicts. Pure; it applies the rules of [`buqi_schema::merge`] and no others.
 //! - [`store`]: the server's database behind one interface, on SQLite or PostgreSQL.
 //! - [`serve`]: the HTTP server.
-//! - [`cli`]: `buqi serve`, `buqi user`, `buqi community`, `buqi assign`, `buqi device`.
+//! - [`cli`]: `buqi serve`, `buqi user`, `buqi community`, `buqi assign`, `buqi unassign`, `buqi device`, `buqi import`.
 //! - [`secret`]: device tokens, enrollment codes and passwords; [`clock`]: the server's clock.
 
 pub mod cli;

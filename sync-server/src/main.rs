@@ -1,7 +1,7 @@
 //! `buqi`: the city office's command line: `buqi evaluate`, the sync server (`buqi serve`), and
 //! the administration of its users, communities, assignments and devices (`buqi_server::cli`).
 //!
-//! Imports, exports and reports are later work; they are absent, not stubbed.
+//! Exports and reports are later work; they are absent, not stubbed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +58,11 @@ enum Command {
     /// Tablets: enrollment codes, revocation.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Create communities and assignments from a list (CSV or XLSX, with GeoJSON boundaries).
+    ///
+    /// Every row is checked first; if any is bad, each problem is shown by row and column,
+    /// nothing is changed, and the exit code is 2. Importing the same list again changes nothing.
+    Import(buqi_server::cli::import::ImportArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,5 +93,6 @@ fn main() -> ExitCode {
         Command::Assign(args) => buqi_server::cli::admin::assign(args),
         Command::Unassign(args) => buqi_server::cli::admin::unassign(args),
         Command::Device(command) => buqi_server::cli::admin::device(command),
+        Command::Import(args) => buqi_server::cli::import::run(args),
     }
 }

@@ -185,6 +185,25 @@ async fn users_communities_and_assignments(db: &TestDb) {
     let mine = w.store.communities_of(w.b.user.id).await.unwrap();
     let names: Vec<&str> = mine.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["水果湖社区", "百步亭社区"]);
+    // Unassigning takes it away again (twice is no error), and is audited once.
+    w.store
+        .unassign("张三", &w.baibuting.to_string(), now)
+        .await
+        .unwrap();
+    w.store
+        .unassign("张三", &w.baibuting.to_string(), now)
+        .await
+        .unwrap();
+    let theirs = w.store.communities_of(user.id).await.unwrap();
+    assert!(theirs.iter().all(|c| c.id != w.baibuting), "{theirs:?}");
+    w.store
+        .assign("张三", &w.baibuting.to_string(), now)
+        .await
+        .unwrap();
+    // Every community on the server, by name, the same-named two both there.
+    let all = w.store.communities().await.unwrap();
+    assert_eq!(all.iter().filter(|c| c.name == "百步亭社区").count(), 2);
+    assert!(all.windows(2).all(|p| p[0].name <= p[1].name));
     // Passwords are kept hashed.
     let hash = buqi_server::secret::hash_password("correct horse").unwrap();
     w.store
@@ -202,7 +221,8 @@ async fn users_communities_and_assignments(db: &TestDb) {
         .into_iter()
         .map(|a| a.action)
         .collect();
-    assert_eq!(actions.iter().filter(|a| *a == "assign").count(), 3);
+    assert_eq!(actions.iter().filter(|a| *a == "assign").count(), 4);
+    assert_eq!(actions.iter().filter(|a| *a == "unassign").count(), 1);
     assert_eq!(actions.iter().filter(|a| *a == "user_add").count(), 3);
 }
 

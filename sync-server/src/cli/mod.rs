@@ -3,6 +3,7 @@
 //! names (or `$BUQI_DATABASE`), directly: they need no running server.
 
 pub mod admin;
+pub mod import;
 pub mod serve;
 
 use std::fmt::Display;

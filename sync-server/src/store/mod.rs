@@ -372,6 +372,14 @@ impl Store {
         }
     }
 
+    /// Every community on the server, by name.
+    pub async fn communities(&self) -> Result<Vec<Community>> {
+        match self {
+            Store::Sqlite(s) => s.communities().await,
+            Store::Postgres(s) => s.communities().await,
+        }
+    }
+
     /// The communities assigned to a user, by name.
     pub async fn communities_of(&self, user: Uuid) -> Result<Vec<Community>> {
         match self {

@@ -625,6 +625,17 @@ impl PgStore {
         communities_of(&client, user).await
     }
 
+    pub async fn communities(&self) -> Result<Vec<Community>> {
+        let client = self.pool.get().await?;
+        let rows = query(
+            &client,
+            "SELECT id, name, city FROM communities ORDER BY name, id",
+            &[],
+        )
+        .await?;
+        rows.iter().map(community_of).collect()
+    }
+
     pub async fn push(&self, cx: &PushContext<'_>, changes: Vec<Change>) -> Result<PushOutcome> {
         let auth = cx.auth;
         let mut client = self.pool.get().await?;

@@ -731,6 +731,18 @@ impl SqliteStore {
         self.read(move |conn| communities_of(conn, user)).await
     }
 
+    pub async fn communities(&self) -> Result<Vec<Community>> {
+        self.read(|conn| {
+            // `?1 = ?1` only gives the shared row reader its one parameter.
+            community_rows(
+                conn,
+                "SELECT id, name, city FROM communities WHERE ?1 = ?1 ORDER BY name, id",
+                "",
+            )
+        })
+        .await
+    }
+
     pub async fn push(&self, cx: &PushContext<'_>, changes: Vec<Change>) -> Result<PushOutcome> {
         let auth = cx.auth.clone();
         let (batch, now, max_ahead, at) = (cx.batch, cx.now, cx.max_ahead_secs, cx.at);
