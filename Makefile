@@ -22,9 +22,10 @@ lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-# The server's store suite also runs on a real PostgreSQL, which the script installs (Debian's
-# package) if missing, starts on 127.0.0.1 for the run, and removes afterwards.
+# The server's store suite also runs on a real PostgreSQL and its photo storage on a real local
+# S3-compatible server (moto, from PyPI): the scripts install them if missing, start them on
+# 127.0.0.1 for the run, and remove them afterwards.
 unit: setup
-	bash scripts/postgres-test.sh $(CARGO) test --workspace --locked
+	bash scripts/postgres-test.sh bash scripts/s3-test.sh $(CARGO) test --workspace --locked
 
 test: lint unit

@@ -181,3 +181,35 @@ pub struct ErrorDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
+
+/// The largest photo copy the server takes, in bytes (a display copy is 0.5–2 MB).
+pub const MAX_PHOTO_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Headers of the photo upload routes (`/v1/photos/{sha256}/display`).
+pub mod photo_headers {
+    /// How many bytes of the copy the server holds (`HEAD`, `PATCH` answers), or where the bytes
+    /// of a `PATCH` start.
+    pub const OFFSET: &str = "upload-offset";
+    /// The copy's whole length in bytes, declared by the uploader.
+    pub const LENGTH: &str = "upload-length";
+    /// SHA-256 of the whole copy, 64 lowercase hex digits, declared by the uploader and checked
+    /// by the server when the last byte is in.
+    pub const DIGEST: &str = "upload-digest";
+}
+
+/// The answer to `PATCH /v1/photos/{sha256}/display`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoUpload {
+    /// The photo's address (SHA-256 of the camera original, `PhotoRef.sha256`).
+    pub sha256: String,
+    /// The copy: `display`.
+    pub variant: String,
+    /// Bytes the server holds.
+    pub offset: u64,
+    /// The copy's whole length.
+    pub length: u64,
+    /// SHA-256 of the copy's bytes.
+    pub digest: String,
+    /// The copy is stored (verified and in place): nothing more to send.
+    pub complete: bool,
+}

@@ -6,14 +6,18 @@
 //! Order and safety: data is pushed first, then pulled. The push cursor moves only after the
 //! server has answered a batch with success, so an interrupted push is sent again (the server
 //! recognises the replay); nothing local is removed unless the server has acknowledged every
-//! change of it (eviction of a community no longer assigned). Photos come after data (not yet:
-//! the server has no photo routes).
+//! change of it (eviction of a community no longer assigned). Photos come after data
+//! ([`SyncClient::upload_photos`], [`SyncClient::sync_with_photos`]): each photo's display copy
+//! is uploaded once, resuming from the offset the server holds, and recorded as acknowledged only
+//! when the server says it is stored; no photo file leaves the device before that.
 
 use std::time::Duration;
 
+use buqi_photo::{address_of, PhotoFolder, Variant};
 use buqi_schema::merge::Admitted;
 use buqi_schema::protocol::{
-    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse,
+    photo_headers, EnrollRequest, EnrollResponse, ErrorBody, PhotoUpload, PullResponse,
+    PushRequest, PushResponse,
 };
 use uuid::Uuid;
 
@@ -24,6 +28,9 @@ use crate::store::{Store, StoreError};
 pub const PUSH_BATCH: usize = 500;
 /// Changes per pull.
 pub const PULL_PAGE: usize = 1000;
+/// Bytes of a photo per upload request: a cut connection loses at most this much, and it is
+/// well under the server's default body limit (4 MiB).
+pub const PHOTO_CHUNK: usize = 256 * 1024;
 
 /// Why a sync did not finish. What was done before the failure is kept.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +48,8 @@ pub enum SyncError {
     },
     #[error("the server's answer to {what} could not be read: {message}")]
     BadAnswer { what: &'static str, message: String },
+    #[error("the photo {sha256} could not be read on this device: {message}")]
+    Photo { sha256: String, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -64,6 +73,8 @@ pub enum Progress {
     Pushing { done: usize, total: usize },
     /// Pulled `received` changes so far.
     Pulling { received: usize },
+    /// `done` of `total` photos waiting on this device are on the server.
+    Photos { done: usize, total: usize },
     /// Waiting before trying again, after a temporary failure.
     Waiting { attempt: u32, delay: Duration },
 }
@@ -77,6 +88,10 @@ pub struct SyncReport {
     pub pulled: usize,
     /// Communities removed from the device because they are no longer assigned to it.
     pub evicted: Vec<Uuid>,
+    /// Photos the server acknowledged in this sync (stored now, or already).
+    pub photos: usize,
+    /// Bytes of photos sent in this sync.
+    pub photo_bytes: u64,
 }
 
 /// Exponential backoff: `first`, doubling up to `max`, for at most `attempts` tries.
@@ -262,6 +277,158 @@ impl SyncClient {
         Ok(report)
     }
 
+    /// A sync, then the photos: data first, photos after.
+    pub async fn sync_with_photos(
+        &self,
+        store: &mut Store,
+        folder: &PhotoFolder,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<SyncReport, SyncError> {
+        let mut report = self.sync(store, progress).await?;
+        let photos = self.upload_photos(store, folder, progress).await?;
+        report.photos = photos.photos;
+        report.photo_bytes = photos.photo_bytes;
+        Ok(report)
+    }
+
+    /// Uploads the display copy of every photo of a live photo record that this device holds
+    /// in `folder` and the server has not acknowledged, resuming each from the offset the server
+    /// holds; records each acknowledgement in the store. Photos whose files are not on this
+    /// device (taken on another tablet) are not this device's to send. Stops at the first
+    /// failure, keeping the acknowledgements so far (and the server keeps the bytes so far).
+    pub async fn upload_photos(
+        &self,
+        store: &mut Store,
+        folder: &PhotoFolder,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<SyncReport, SyncError> {
+        let state = store.sync_state()?.ok_or(SyncError::NotEnrolled)?;
+        let waiting: Vec<String> = store
+            .photos_not_uploaded(&state.server)?
+            .into_iter()
+            .filter(|sha| folder.contains(sha))
+            .collect();
+        let mut report = SyncReport::default();
+        let total = waiting.len();
+        for (i, sha) in waiting.iter().enumerate() {
+            let bytes = folder
+                .read(sha, Variant::Display)
+                .map_err(|e| SyncError::Photo {
+                    sha256: sha.clone(),
+                    message: e.to_string(),
+                })?;
+            report.photo_bytes += self.upload_photo(&state.token, sha, &bytes).await?;
+            store.save_photo_uploaded(&state.server, sha)?;
+            report.photos += 1;
+            progress(Progress::Photos { done: i + 1, total });
+        }
+        Ok(report)
+    }
+
+    /// Uploads one display copy: asks the server what it holds (`HEAD`), then appends chunks
+    /// from there (`PATCH`) until it says the copy is stored. Returns the bytes sent.
+    async fn upload_photo(
+        &self,
+        token: &str,
+        sha256: &str,
+        bytes: &[u8],
+    ) -> Result<u64, SyncError> {
+        const WHAT: &str = "the photo upload";
+        let url = self.url(&format!("/v1/photos/{sha256}/display"));
+        let digest = address_of(bytes);
+        let length = bytes.len() as u64;
+        let unreachable = |e: reqwest::Error| SyncError::Unreachable {
+            server: self.server.clone(),
+            message: e.to_string(),
+        };
+        let number = |r: &reqwest::Response, name: &str| -> Option<u64> {
+            r.headers().get(name)?.to_str().ok()?.trim().parse().ok()
+        };
+        let head = self
+            .http
+            .head(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let mut offset = match head.status().as_u16() {
+            200 => return Ok(0),
+            404 => {
+                // Resume only an upload of these very bytes; anything else starts again at 0.
+                let same = number(&head, photo_headers::LENGTH) == Some(length)
+                    && head
+                        .headers()
+                        .get(photo_headers::DIGEST)
+                        .and_then(|v| v.to_str().ok())
+                        == Some(digest.as_str());
+                if same {
+                    number(&head, photo_headers::OFFSET)
+                        .unwrap_or(0)
+                        .min(length)
+                } else {
+                    0
+                }
+            }
+            status => {
+                return Err(SyncError::Refused {
+                    what: WHAT,
+                    status,
+                    code: String::new(),
+                    message: format!("HEAD {url} answered {status}"),
+                })
+            }
+        };
+        let mut sent = 0u64;
+        let mut conflicts = 0;
+        loop {
+            let start = offset as usize;
+            let end = (start + PHOTO_CHUNK).min(bytes.len());
+            let response = self
+                .http
+                .patch(&url)
+                .bearer_auth(token)
+                .header(photo_headers::OFFSET, offset)
+                .header(photo_headers::LENGTH, length)
+                .header(photo_headers::DIGEST, &digest)
+                .body(bytes[start..end].to_vec())
+                .send()
+                .await
+                .map_err(unreachable)?;
+            sent += (end - start) as u64;
+            let status = response.status().as_u16();
+            let held = number(&response, photo_headers::OFFSET);
+            let body = response.bytes().await.map_err(unreachable)?;
+            match status {
+                200 | 201 => {
+                    let answer: PhotoUpload =
+                        serde_json::from_slice(&body).map_err(|e| SyncError::BadAnswer {
+                            what: WHAT,
+                            message: e.to_string(),
+                        })?;
+                    if answer.complete {
+                        return Ok(sent);
+                    }
+                    offset = answer.offset.min(length);
+                }
+                // Another offset than the server's (a request lost after the server took it),
+                // or another upload of this copy under way: go on from where the server is,
+                // or start again. A few times; more means something else is wrong.
+                409 if conflicts < 3 => {
+                    conflicts += 1;
+                    let code = serde_json::from_slice::<ErrorBody>(&body)
+                        .map(|e| e.error.code)
+                        .unwrap_or_default();
+                    offset = if code == "offset_mismatch" {
+                        held.unwrap_or(0).min(length)
+                    } else {
+                        0
+                    };
+                }
+                _ => return Err(refusal(WHAT, status, &body)),
+            }
+        }
+    }
+
     /// Syncs, and after a temporary failure waits (with exponential backoff and jitter) and
     /// tries again, up to `backoff.attempts` times. A refusal is returned at once.
     pub async fn sync_with_retry(
@@ -322,5 +489,22 @@ impl SyncClient {
                 message,
             })
         }
+    }
+}
+
+/// The error for a refusal: the server's JSON error, or the start of whatever it sent.
+fn refusal(what: &'static str, status: u16, body: &[u8]) -> SyncError {
+    let (code, message) = match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(e) => (e.error.code, e.error.message),
+        Err(_) => (
+            String::new(),
+            String::from_utf8_lossy(body).chars().take(200).collect(),
+        ),
+    };
+    SyncError::Refused {
+        what,
+        status,
+        code,
+        message,
     }
 }

@@ -44,9 +44,10 @@ pub use query::{CommunityProgress, ItemView, LoggedChange};
 pub use sync_state::SyncState;
 
 /// The store's schema, one migration per step. Never edit a shipped step: add one.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!(
-    "migrations/001-records-and-changes.sql"
-))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("migrations/001-records-and-changes.sql")),
+    M::up(include_str!("migrations/002-photo-uploads.sql")),
+];
 
 /// An open survey database.
 pub struct Store {

@@ -133,4 +133,42 @@ impl Store {
         tx.commit()?;
         Ok(true)
     }
+
+    /// The photos (their addresses) of this device's live photo records whose display copy the
+    /// server `server` has not acknowledged yet, in address order.
+    pub fn photos_not_uploaded(&self, server: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT sha256 FROM photo
+             WHERE deleted = 0 AND typeof(sha256) = 'text'
+               AND sha256 NOT IN (SELECT sha256 FROM photo_uploaded
+                                  WHERE server = ?1 AND variant = 'display')
+             ORDER BY sha256",
+        )?;
+        let shas = stmt
+            .query_map([server], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(shas)
+    }
+
+    /// The server `server` has acknowledged the display copy of the photo `sha256` as stored.
+    pub fn save_photo_uploaded(&mut self, server: &str, sha256: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO photo_uploaded (server, sha256, variant, at)
+             VALUES (?1, ?2, 'display', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+             ON CONFLICT DO NOTHING",
+            params![server, sha256],
+        )?;
+        Ok(())
+    }
+
+    /// Whether the server `server` has acknowledged the display copy of the photo `sha256`. A
+    /// photo's files may leave the device only when this is true.
+    pub fn photo_uploaded(&self, server: &str, sha256: &str) -> Result<bool> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM photo_uploaded WHERE server = ?1 AND sha256 = ?2 AND variant = 'display'",
+            params![server, sha256],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use super::{fail, runtime, DatabaseArg};
 use crate::clock::DEFAULT_MAX_AHEAD_SECS;
+use crate::photos::{s3_blobs, PhotoStore};
 use crate::serve::{self, AppState, Config, DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES};
 use crate::store::{shown_url, Store};
 
@@ -18,10 +19,18 @@ pub struct ServeArgs {
     /// printed on the first line of output.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// The directory for uploaded photos (created if missing, and checked writable at start).
-    /// Protocol v1 has no photo routes yet; see docs/sync-protocol.md.
+    /// Where photos are kept: a directory (created if missing, and checked writable at start:
+    /// `DIR/<sha256>.display.jpg`, uploads in progress in `DIR/.uploads`), or an S3-compatible
+    /// bucket, `s3://BUCKET[/PREFIX][?endpoint=URL&region=R]`, with credentials from the
+    /// environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, …) and uploads in progress in
+    /// `--photo-uploads`. Without it the photo routes answer 503 and tablets keep their photos
+    /// until the server has storage.
     #[arg(long)]
     pub photos: Option<PathBuf>,
+    /// With an `s3://` photo store: the local directory for uploads in progress (created if
+    /// missing). A verified upload is put in the bucket whole and removed from here.
+    #[arg(long)]
+    pub photo_uploads: Option<PathBuf>,
     /// How far ahead of the server's clock, in seconds, a change's clock reading may be before it
     /// is capped (a tablet with its clock set ahead would otherwise win every edit).
     #[arg(long, default_value_t = DEFAULT_MAX_AHEAD_SECS)]
@@ -41,11 +50,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Err(e) => return fail("serve", format!("cannot start: {e}")),
     };
     runtime.block_on(async move {
-        if let Some(dir) = &args.photos {
-            if let Err(message) = writable_dir(dir) {
-                return fail("serve", message);
-            }
-        }
+        let photos = match photo_store(&args) {
+            Ok(photos) => photos,
+            Err(message) => return fail("serve", message),
+        };
         let store = match Store::open(&args.db.database).await {
             Ok(store) => store,
             Err(e) => return fail("serve", e),
@@ -62,8 +70,19 @@ pub fn run(args: ServeArgs) -> ExitCode {
             Ok(address) => address,
             Err(e) => return fail("serve", format!("cannot listen on {}: {e}", args.listen)),
         };
+        let photo_note = match (&photos, &args.photos) {
+            (Some(p), Some(dir)) if p.blobs().kind() == "folder" => {
+                format!("photos in {}", dir.display())
+            }
+            // The URL without its query (an endpoint may carry more than one wants in a log).
+            (Some(_), Some(url)) => format!(
+                "photos in {}",
+                url.to_string_lossy().split('?').next().unwrap_or_default()
+            ),
+            _ => "no photo storage: photo uploads wait on the tablets".to_owned(),
+        };
         println!(
-            "buqi serve: listening on http://{address} (protocol v1, database {})",
+            "buqi serve: listening on http://{address} (protocol v1, database {}, {photo_note})",
             shown_url(&args.db.database)
         );
         let _ = std::io::stdout().flush();
@@ -72,7 +91,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
             max_batch: usize::try_from(args.max_batch).unwrap_or(usize::MAX),
             max_ahead_secs: args.max_ahead_secs,
         };
-        match serve::run(listener, AppState::new(store, config), shutdown).await {
+        let mut state = AppState::new(store, config);
+        if let Some(photos) = photos {
+            state = state.with_photos(photos);
+        }
+        match serve::run(listener, state, shutdown).await {
             Ok(()) => {
                 println!("buqi serve: stopped");
                 ExitCode::SUCCESS
@@ -80,6 +103,37 @@ pub fn run(args: ServeArgs) -> ExitCode {
             Err(e) => fail("serve", e),
         }
     })
+}
+
+/// The photo store `--photos` and `--photo-uploads` name, if any.
+fn photo_store(args: &ServeArgs) -> Result<Option<PhotoStore>, String> {
+    let Some(photos) = &args.photos else {
+        if args.photo_uploads.is_some() {
+            return Err("--photo-uploads goes with --photos s3://…".into());
+        }
+        return Ok(None);
+    };
+    match photos.to_str().filter(|p| p.starts_with("s3://")) {
+        Some(url) => {
+            let uploads = args.photo_uploads.as_ref().ok_or_else(|| {
+                "with --photos s3://…, --photo-uploads DIR names the local directory for uploads in progress".to_owned()
+            })?;
+            writable_dir(uploads)?;
+            let blobs = s3_blobs(url).map_err(|e| e.to_string())?;
+            PhotoStore::new(blobs, uploads)
+                .map(Some)
+                .map_err(|e| e.to_string())
+        }
+        None => {
+            if args.photo_uploads.is_some() {
+                return Err("--photo-uploads is for an s3:// photo store; a folder keeps its uploads in DIR/.uploads".into());
+            }
+            writable_dir(photos)?;
+            PhotoStore::folder(photos)
+                .map(Some)
+                .map_err(|e| e.to_string())
+        }
+    }
 }
 
 /// Creates `dir` if missing and checks that a file can be written in it.

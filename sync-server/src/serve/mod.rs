@@ -3,6 +3,7 @@
 mod auth;
 mod body;
 mod error;
+mod photo_routes;
 mod routes;
 
 use std::future::Future;
@@ -16,6 +17,7 @@ use tokio::net::TcpListener;
 pub use error::ApiError;
 
 use crate::clock::{ServerClock, DEFAULT_MAX_AHEAD_SECS};
+use crate::photos::PhotoStore;
 use crate::store::Store;
 
 /// Every route of protocol v1: method and path. docs/openapi.yaml lists the same (a test checks).
@@ -24,6 +26,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/enroll"),
     ("POST", "/v1/changes"),
     ("GET", "/v1/changes"),
+    ("HEAD", "/v1/photos/{sha256}/display"),
+    ("PATCH", "/v1/photos/{sha256}/display"),
+    ("GET", "/v1/photos/{sha256}/display"),
 ];
 
 /// The largest request body the server reads, by default: 4 MiB.
@@ -59,6 +64,8 @@ pub struct AppState {
     pub store: Store,
     pub clock: Arc<ServerClock>,
     pub config: Arc<Config>,
+    /// Where photos are kept; `None` (no `--photos`): the photo routes answer 503.
+    pub photos: Option<Arc<PhotoStore>>,
 }
 
 impl AppState {
@@ -67,7 +74,14 @@ impl AppState {
             store,
             clock: Arc::new(ServerClock::new()),
             config: Arc::new(config),
+            photos: None,
         }
+    }
+
+    /// The same, keeping photos in `photos`.
+    pub fn with_photos(mut self, photos: PhotoStore) -> AppState {
+        self.photos = Some(Arc::new(photos));
+        self
     }
 }
 
@@ -78,6 +92,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/health", get(routes::health))
         .route("/v1/enroll", post(routes::enroll))
         .route("/v1/changes", post(routes::push).get(routes::pull))
+        .route(
+            "/v1/photos/{sha256}/display",
+            get(photo_routes::get)
+                .head(photo_routes::head)
+                .patch(photo_routes::patch),
+        )
         .fallback(routes::no_route)
         .method_not_allowed_fallback(routes::wrong_method)
         .layer(DefaultBodyLimit::max(limit))

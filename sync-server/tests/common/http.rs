@@ -80,6 +80,8 @@ pub async fn request(
 
 /// Sends raw bytes as a request and reads the answer.
 pub async fn send(addr: SocketAddr, bytes: Vec<u8>) -> std::io::Result<Response> {
+    // The answer to a HEAD has no body, whatever its Content-Length says.
+    let head = bytes.starts_with(b"HEAD ");
     let stream = TcpStream::connect(addr).await?;
     let (mut reader, mut writer) = stream.into_split();
     // The server may answer (413) before it has read the whole body: write and read at once.
@@ -99,10 +101,14 @@ pub async fn send(addr: SocketAddr, bytes: Vec<u8>) -> std::io::Result<Response>
         }
     }
     let _ = writing.await;
+    if head {
+        return parse_head(&raw).map(|(response, _)| response);
+    }
     parse(&raw)
 }
 
-fn parse(raw: &[u8]) -> std::io::Result<Response> {
+/// The status and headers of an answer, and the bytes after them.
+fn parse_head(raw: &[u8]) -> std::io::Result<(Response, &[u8])> {
     let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
     let end = raw
         .windows(4)
@@ -119,12 +125,17 @@ fn parse(raw: &[u8]) -> std::io::Result<Response> {
         .filter_map(|line| line.split_once(':'))
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
         .collect();
-    let rest = &raw[end + 4..];
     let response = Response {
         status,
         headers,
         body: Vec::new(),
     };
+    Ok((response, &raw[end + 4..]))
+}
+
+fn parse(raw: &[u8]) -> std::io::Result<Response> {
+    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+    let (response, rest) = parse_head(raw)?;
     let body = if response
         .header("transfer-encoding")
         .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
