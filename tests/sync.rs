@@ -250,18 +250,46 @@ async fn a_revoked_tablet_is_told_and_an_unassigned_community_leaves_only_when_s
     client.sync(&mut a, &mut |_| {}).await.unwrap();
     a.set(EntityKind::Community, kept, "street", json!("水果湖街道"))
         .unwrap();
-    // A community the tablet has but the server never assigned: it keeps it while its changes
-    // are not on the server (they cannot be: the push is refused), and says why.
+    // A community the tablet has but the server never assigned: its changes are held back (the
+    // server would refuse the whole batch for them), the rest still syncs, and the community
+    // stays on the tablet, since its work is not on the server.
     let stray = a
         .create_community(fields(json!({"name": "未分配社区"})))
         .unwrap();
-    let err = client.sync(&mut a, &mut |_| {}).await.unwrap_err();
-    assert!(!err.is_temporary());
-    assert!(err.to_string().contains("refused the push (403)"), "{err}");
+    a.set(EntityKind::Community, kept, "district", json!("武昌区"))
+        .unwrap();
+    let report = client.sync(&mut a, &mut |_| {}).await.unwrap();
+    assert_eq!(report.held, 1, "{report:?}");
+    assert!(
+        report.pushed >= 2,
+        "the street and the district went: {report:?}"
+    );
+    assert!(report.evicted.is_empty(), "{report:?}");
     assert!(
         a.survey(stray).is_ok(),
         "not evicted: its work is not on the server"
     );
+    // Held, not lost: once the office has it and assigns it, it goes up.
+    server
+        .office
+        .add_community(
+            Community {
+                id: stray,
+                name: "未分配社区".into(),
+                city: "武汉".into(),
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    server
+        .office
+        .assign("赵六", &stray.to_string(), Utc::now())
+        .await
+        .unwrap();
+    client.sync(&mut a, &mut |_| {}).await.unwrap(); // learns of the assignment
+    let report = client.sync(&mut a, &mut |_| {}).await.unwrap();
+    assert_eq!((report.held, report.pushed), (0, 1), "{report:?}");
     a.delete(EntityKind::Community, stray).unwrap();
     drop(a);
 

@@ -88,6 +88,9 @@ pub struct SyncReport {
     pub pulled: usize,
     /// Communities removed from the device because they are no longer assigned to it.
     pub evicted: Vec<Uuid>,
+    /// This device's changes held back because their community is not assigned to it (the
+    /// office has to assign it); they stay on the device and are pushed once it is.
+    pub held: usize,
     /// Photos the server acknowledged in this sync (stored now, or already).
     pub photos: usize,
     /// Bytes of photos sent in this sync.
@@ -184,15 +187,15 @@ impl SyncClient {
         let token = state.token.clone();
         let mut report = SyncReport::default();
 
-        // Push.
+        // Push, holding back the changes of communities not assigned to this device.
         let mut pushed_seq = state.pushed_seq;
         let total = store.unpushed(pushed_seq)?;
         let mut done = 0;
         loop {
-            let batch = store.changes_after(pushed_seq, PUSH_BATCH)?;
-            let Some(last) = batch.last().map(|c| c.seq) else {
+            let batch = store.changes_to_push(pushed_seq, &state.assigned, PUSH_BATCH)?;
+            if batch.is_empty() {
                 break;
-            };
+            }
             let request = PushRequest {
                 batch: Uuid::now_v7(),
                 changes: batch.iter().map(|c| c.change.clone()).collect(),
@@ -206,12 +209,13 @@ impl SyncClient {
                         .json(&request),
                 )
                 .await?;
-            store.save_pushed(last)?;
-            pushed_seq = last;
+            let seqs: Vec<i64> = batch.iter().map(|c| c.seq).collect();
+            pushed_seq = store.save_pushed_changes(&seqs)?;
             report.pushed += answer.accepted;
             done += batch.len();
             progress(Progress::Pushing { done, total });
         }
+        report.held = store.unpushed(pushed_seq)?;
 
         // Pull.
         let mut cursor = state.pulled_seq;

@@ -504,3 +504,42 @@ fn each_change_names_the_value_it_replaced() {
     assert_eq!(classes[0].base, None, "the first value replaced nothing");
     assert_eq!(classes[1].base, Some(classes[0].stamp()));
 }
+
+#[test]
+fn the_push_cursor_moves_only_over_acknowledged_changes() {
+    let (_dir, mut store) = open();
+    store
+        .save_enrollment("http://127.0.0.1:1", "token")
+        .unwrap();
+    let (community, kindergarten) = started(&mut store);
+    let seqs: Vec<i64> = store
+        .changes_after(0, usize::MAX)
+        .unwrap()
+        .iter()
+        .map(|c| c.seq)
+        .collect();
+    assert_eq!(seqs.len(), 6);
+    // Only assigned communities' changes are offered.
+    assert!(store.changes_to_push(0, &[], 100).unwrap().is_empty());
+    assert_eq!(
+        store.changes_to_push(0, &[community], 100).unwrap().len(),
+        6
+    );
+    // Acknowledged out of order: the cursor waits for the gap.
+    assert_eq!(store.save_pushed_changes(&seqs[2..4]).unwrap(), 0);
+    assert_eq!(store.unpushed(0).unwrap(), 4);
+    let offered: Vec<i64> = store
+        .changes_to_push(0, &[community], 100)
+        .unwrap()
+        .iter()
+        .map(|c| c.seq)
+        .collect();
+    assert_eq!(offered, [seqs[0], seqs[1], seqs[4], seqs[5]]);
+    assert_eq!(store.save_pushed_changes(&seqs[0..2]).unwrap(), seqs[3]);
+    assert_eq!(store.save_pushed_changes(&seqs[4..]).unwrap(), seqs[5]);
+    assert_eq!(store.unpushed(seqs[5]).unwrap(), 0);
+    store
+        .set(EntityKind::Facility, kindergarten, "classes", json!(3))
+        .unwrap();
+    assert_eq!(store.unpushed(seqs[5]).unwrap(), 1);
+}

@@ -47,6 +47,7 @@ pub use sync_state::SyncState;
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/001-records-and-changes.sql")),
     M::up(include_str!("migrations/002-photo-uploads.sql")),
+    M::up(include_str!("migrations/003-pushed-changes.sql")),
 ];
 
 /// An open survey database.

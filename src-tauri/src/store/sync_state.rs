@@ -58,15 +58,6 @@ impl Store {
         Ok(())
     }
 
-    /// The server acknowledged this device's changes up to `seq`.
-    pub fn save_pushed(&mut self, seq: i64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE sync_state SET pushed_seq = max(pushed_seq, ?1)",
-            [seq],
-        )?;
-        Ok(())
-    }
-
     /// Everything up to the server's cursor `seq` has been applied here.
     pub fn save_pulled(&mut self, seq: i64) -> Result<()> {
         self.conn
@@ -94,14 +85,75 @@ impl Store {
             .collect())
     }
 
-    /// How many of this device's changes wait to be pushed.
+    /// How many of this device's changes wait to be pushed (held ones included).
     pub fn unpushed(&self, pushed_seq: i64) -> Result<usize> {
         let n: i64 = self.conn.query_row(
-            "SELECT count(*) FROM change WHERE device = ?1 AND seq > ?2",
+            "SELECT count(*) FROM change WHERE device = ?1 AND seq > ?2
+               AND seq NOT IN (SELECT seq FROM pushed_change)",
             params![self.device.to_string(), pushed_seq],
             |r| r.get(0),
         )?;
         Ok(n as usize)
+    }
+
+    /// This device's changes waiting to be pushed, oldest first, at most `limit`, of the
+    /// communities in `assigned` only: the server refuses a whole batch for one change of a
+    /// community not assigned to the device, so those are held back until it is.
+    pub fn changes_to_push(
+        &self,
+        pushed_seq: i64,
+        assigned: &[Uuid],
+        limit: usize,
+    ) -> Result<Vec<super::LoggedChange>> {
+        let assigned = serde_json::to_string(assigned).expect("ids always serialise");
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq FROM change WHERE device = ?1 AND seq > ?2
+               AND seq NOT IN (SELECT seq FROM pushed_change)
+               AND community IN (SELECT value FROM json_each(?3))
+             ORDER BY seq LIMIT ?4",
+        )?;
+        let seqs: Vec<i64> = stmt
+            .query_map(
+                params![self.device.to_string(), pushed_seq, assigned, limit as i64],
+                |r| r.get(0),
+            )?
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            // One change at a time through the log's own reader.
+            out.extend(self.changes_after(seq - 1, 1)?);
+        }
+        Ok(out)
+    }
+
+    /// The server acknowledged these changes; moves the push cursor over every change now
+    /// acknowledged without a gap, and returns it.
+    pub fn save_pushed_changes(&mut self, seqs: &[i64]) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        for seq in seqs {
+            tx.execute(
+                "INSERT INTO pushed_change (seq) VALUES (?1) ON CONFLICT DO NOTHING",
+                [seq],
+            )?;
+        }
+        let cursor: i64 = tx.query_row("SELECT pushed_seq FROM sync_state", [], |r| r.get(0))?;
+        let first_waiting: Option<i64> = tx.query_row(
+            "SELECT min(seq) FROM change WHERE device = ?1 AND seq > ?2
+               AND seq NOT IN (SELECT seq FROM pushed_change)",
+            params![self.device.to_string(), cursor],
+            |r| r.get(0),
+        )?;
+        let last_acked: Option<i64> =
+            tx.query_row("SELECT max(seq) FROM pushed_change", [], |r| r.get(0))?;
+        let moved = match (first_waiting, last_acked) {
+            (Some(waiting), _) => (waiting - 1).max(cursor),
+            (None, Some(acked)) => acked.max(cursor),
+            (None, None) => cursor,
+        };
+        tx.execute("UPDATE sync_state SET pushed_seq = ?1", [moved])?;
+        tx.execute("DELETE FROM pushed_change WHERE seq <= ?1", [moved])?;
+        tx.commit()?;
+        Ok(moved)
     }
 
     /// Removes a community that is no longer assigned to this device from it: its records and
@@ -111,7 +163,8 @@ impl Store {
     pub fn evict(&mut self, community: Uuid, pushed_seq: i64) -> Result<bool> {
         let tx = self.conn.transaction()?;
         let waiting: i64 = tx.query_row(
-            "SELECT count(*) FROM change WHERE community = ?1 AND device = ?2 AND seq > ?3",
+            "SELECT count(*) FROM change WHERE community = ?1 AND device = ?2 AND seq > ?3
+               AND seq NOT IN (SELECT seq FROM pushed_change)",
             params![community.to_string(), self.device.to_string(), pushed_seq],
             |r| r.get(0),
         )?;
