@@ -396,6 +396,34 @@ async fn unauthenticated_forbidden_and_revoked_requests_are_refused() {
 }
 
 #[tokio::test]
+async fn a_device_over_its_rate_is_told_to_wait() {
+    let config = Config {
+        device_requests_per_second: 1,
+        device_burst: 3,
+        ..Config::default()
+    };
+    let s = running(config).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = s.a.get("/v1/changes?after=0").await;
+        statuses.push(r.status);
+        if r.status == 429 {
+            assert_error(&r, 429, "rate_limited", None);
+            assert!(
+                r.error_message().contains("wait a few seconds"),
+                "{}",
+                r.error_message()
+            );
+        }
+    }
+    assert_eq!(&statuses[..3], &[200, 200, 200], "{statuses:?}");
+    assert!(statuses[3..].contains(&429), "{statuses:?}");
+    // Another device is not held up by this one.
+    let r = s.b.get("/v1/changes?after=0").await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
 async fn too_large_requests_are_413() {
     let config = Config {
         max_body_bytes: 64 * 1024,

@@ -90,6 +90,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             max_body_bytes: usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX),
             max_batch: usize::try_from(args.max_batch).unwrap_or(usize::MAX),
             max_ahead_secs: args.max_ahead_secs,
+            ..Config::default()
         };
         let mut state = AppState::new(store, config);
         if let Some(photos) = photos {

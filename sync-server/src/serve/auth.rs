@@ -49,6 +49,7 @@ impl FromRequestParts<AppState> for Authenticated {
                     "the server does not know this token (it is mistyped, or the device was enrolled again since, which replaces its token); enroll the device again",
                 )
             })?;
+        state.limits.device(auth.device)?;
         if let Some(at) = auth.revoked_at {
             return Err(ApiError::from_store(
                 StoreError::Revoked {

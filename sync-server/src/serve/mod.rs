@@ -3,6 +3,7 @@
 mod auth;
 mod body;
 mod error;
+pub mod limit;
 mod photo_routes;
 mod routes;
 
@@ -46,6 +47,13 @@ pub struct Config {
     pub max_batch: usize,
     /// How far ahead of the server's clock a change's reading may be before it is capped.
     pub max_ahead_secs: u64,
+    /// Requests per second one device may make on average, and in a burst; more are answered
+    /// 429 (the app waits and tries again).
+    pub device_requests_per_second: u32,
+    pub device_burst: u32,
+    /// Enrollment attempts per minute, from everyone together: codes are random, but nobody
+    /// should get to guess at speed.
+    pub enrollments_per_minute: u32,
 }
 
 impl Default for Config {
@@ -54,6 +62,11 @@ impl Default for Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_batch: DEFAULT_MAX_BATCH,
             max_ahead_secs: DEFAULT_MAX_AHEAD_SECS,
+            // A tablet's sync is a few requests a second (pages, photo chunks); a burst covers
+            // a catch-up after days offline.
+            device_requests_per_second: 100,
+            device_burst: 400,
+            enrollments_per_minute: 600,
         }
     }
 }
@@ -66,6 +79,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Where photos are kept; `None` (no `--photos`): the photo routes answer 503.
     pub photos: Option<Arc<PhotoStore>>,
+    pub limits: Arc<limit::Limits>,
 }
 
 impl AppState {
@@ -73,6 +87,7 @@ impl AppState {
         AppState {
             store,
             clock: Arc::new(ServerClock::new()),
+            limits: Arc::new(limit::Limits::new(&config)),
             config: Arc::new(config),
             photos: None,
         }

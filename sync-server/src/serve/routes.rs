@@ -39,6 +39,7 @@ pub async fn enroll(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
+    state.limits.enrollment()?;
     let name = request.name.trim();
     if name.is_empty()
         || name.chars().count() > MAX_NAME_CHARS
