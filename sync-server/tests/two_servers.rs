@@ -86,9 +86,13 @@ async fn two_servers_on_one_postgres_behave_as_one() {
                 changes.push(edit);
                 let server = servers[((i + p) % 2) as usize];
                 let client = Client::new(server).with_token(&token);
-                let r = client
-                    .post("/v1/changes", &push_body(Uuid::now_v7(), &changes))
-                    .await;
+                let body = push_body(Uuid::now_v7(), &changes);
+                let mut r = client.post("/v1/changes", &body).await;
+                // Over the device's request rate: wait, as the app does, and send it again.
+                while r.status == 429 {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    r = client.post("/v1/changes", &body).await;
+                }
                 assert_eq!(r.status, 200, "{}", r.json());
                 assert_eq!(r.json()["accepted"], 4);
                 made.extend(changes);
@@ -105,10 +109,14 @@ async fn two_servers_on_one_postgres_behave_as_one() {
                 let finished = done.load(Ordering::SeqCst);
                 let client = Client::new(servers[(pulls % 2) as usize]).with_token(&token);
                 pulls += 1;
-                let page = client
+                let r = client
                     .get(&format!("/v1/changes?after={cursor}&limit=5"))
-                    .await
-                    .json();
+                    .await;
+                if r.status == 429 {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    continue;
+                }
+                let page = r.json();
                 let changes = page["changes"].as_array().unwrap().clone();
                 for c in &changes {
                     assert!(c["seq"].as_i64().unwrap() > cursor);
