@@ -8,7 +8,8 @@ export default defineConfig(({ mode }) => ({
   base: './',
   plugins: [svelte()],
   clearScreen: false,
-  server: { port: 5173, strictPort: true },
+  // The preview backend reads ../examples; only that mode may look outside ui/.
+  server: { port: 5173, strictPort: true, fs: { allow: mode === 'preview-dev' ? ['..'] : ['.'] } },
   define: {
     __BUQI_PREVIEW__: JSON.stringify(mode === 'preview-dev'),
   },
