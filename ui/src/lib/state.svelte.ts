@@ -68,6 +68,7 @@ export function applySettings(s: Settings): void {
   root.dataset.theme = s.theme;
   const scale = Math.min(2, Math.max(1, s.text_scale || 1));
   root.style.fontSize = `${scale * 100}%`;
+  root.dataset.scale = scale >= 1.5 ? 'large' : 'normal';
 }
 
 export async function boot(): Promise<void> {
