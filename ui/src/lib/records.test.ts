@@ -152,3 +152,12 @@ describe('gps points', () => {
     });
   });
 });
+
+describe('entrances', () => {
+  it('builds an entrance record', async () => {
+    const { entranceFields, emptyEntranceForm } = await import('./records');
+    const r = entranceFields({ ...emptyEntranceForm(), label: ' 12栋1单元 ', step_free: 'no', ramp: '' });
+    expect(r).toEqual({ fields: { label: '12栋1单元', building: 'residential', step_free: false, ramp: null }, errors: {} });
+    expect(entranceFields(emptyEntranceForm()).errors).toEqual({ label: 'err.required' });
+  });
+});

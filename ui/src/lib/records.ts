@@ -393,3 +393,27 @@ export function gpsPointFields(fix: { lat: number; lon: number; accuracy_m: numb
   if (opts.label?.trim()) f.label = opts.label.trim();
   return f;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Building entrances (item 12)
+
+export interface EntranceForm {
+  label: string;
+  building: 'residential' | 'public';
+  step_free: TriState;
+  ramp: string;
+}
+
+export function emptyEntranceForm(): EntranceForm {
+  return { label: '', building: 'residential', step_free: '', ramp: '' };
+}
+
+export function entranceFields(form: EntranceForm): FormResult {
+  const errors: Record<string, string> = {};
+  const label = form.label.trim();
+  if (!label) errors.label = 'err.required';
+  return {
+    fields: { label, building: form.building, step_free: triToValue(form.step_free), ramp: form.ramp || null },
+    errors,
+  };
+}
