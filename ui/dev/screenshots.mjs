@@ -44,7 +44,7 @@ const scenarios = {
   item2_en_hc_200: async (p) => {
     await p.click(tid('nav-settings')); await p.click(tid('settings-lang-en')); await p.waitForTimeout(200);
     await p.click(tid('settings-theme-high-contrast')); await p.waitForTimeout(200);
-    await p.$eval(tid('settings-text-scale'), (el) => { el.value = '2'; el.dispatchEvent(new Event('input', { bubbles: true })); el.dispatchEvent(new Event('change', { bubbles: true })); });
+    await p.click(tid('settings-text-scale-200'));
     await p.waitForTimeout(300);
     await p.click(tid('nav-communities')); await openCommunity(p); await p.click(tid('item-jump-2')); await p.waitForSelector('[data-check="2.classes"]');
   },

@@ -345,6 +345,7 @@ const zh = {
   'cl.item12': '结果计入第 12 项（无障碍）。',
 
   'set.title': '设置',
+  'set.display': '语言与显示',
   'set.lang': '语言',
   'set.theme': '显示',
   'set.theme.light': '标准',
@@ -707,6 +708,7 @@ const en: Record<Key, string> = {
   'cl.item12': 'Results count in item 12 (accessibility).',
 
   'set.title': 'Settings',
+  'set.display': 'Language and display',
   'set.lang': 'Language',
   'set.theme': 'Display',
   'set.theme.light': 'Standard',
