@@ -1231,6 +1231,32 @@ async fn community_sync(
         let photos = if photos_routed() {
             let token = |t: &Tablet| t.sync_state().unwrap().unwrap().token;
             let copies = photo_copies(PHOTOS, PHOTO_BYTES);
+            // A device downloads only photos its communities have records of.
+            let records: Vec<Change> = copies
+                .iter()
+                .enumerate()
+                .map(|(i, (address, _))| Change {
+                    community: id,
+                    kind: EntityKind::Photo,
+                    entity: Uuid::now_v7(),
+                    field: "sha256".into(),
+                    value: json!(address),
+                    hlc: Hlc(ntp_now() + i as u64),
+                    device: a.device(),
+                    base: None,
+                })
+                .collect();
+            let answer = http
+                .post(format!("{}/v1/changes", server.url()))
+                .bearer_auth(token(&a))
+                .json(&PushRequest {
+                    batch: Uuid::now_v7(),
+                    changes: records,
+                })
+                .send()
+                .await
+                .expect("push of the photo records");
+            assert!(answer.status().is_success(), "{}", answer.status());
             Some(photo_round(&http, &server.url(), &token(&a), &token(&b), &copies).await)
         } else {
             None

@@ -54,6 +54,14 @@ pub enum Refusal {
         community: Uuid,
         user: String,
     },
+    #[error("change {index} is for community {community}, which is in {city}, but user {user:?} works in {user_city}: a user reaches only the communities of their own city (the assignment predates that rule; ask the office to unassign it)")]
+    OtherCity {
+        index: usize,
+        community: Uuid,
+        city: String,
+        user: String,
+        user_city: String,
+    },
     #[error("change {index} has a field name the server does not take: {why}")]
     BadField { index: usize, why: String },
     #[error("change {index}: the server holds another change of {entity} field {field:?} with the same stamp ({} of device {}) but a different value or base; a device never reuses a stamp", stamp.hlc, stamp.device)]
@@ -80,6 +88,7 @@ impl Refusal {
         match self {
             Refusal::WrongDevice { index, .. }
             | Refusal::ForbiddenCommunity { index, .. }
+            | Refusal::OtherCity { index, .. }
             | Refusal::BadField { index, .. }
             | Refusal::StampReused { index, .. }
             | Refusal::EntityMismatch { index, .. } => *index,
@@ -90,7 +99,7 @@ impl Refusal {
     pub fn field_path(&self) -> String {
         let part = match self {
             Refusal::WrongDevice { .. } => ".device",
-            Refusal::ForbiddenCommunity { .. } => ".community",
+            Refusal::ForbiddenCommunity { .. } | Refusal::OtherCity { .. } => ".community",
             Refusal::BadField { .. } => ".field",
             Refusal::StampReused { .. } => ".hlc",
             Refusal::EntityMismatch { .. } => ".entity",
@@ -99,14 +108,19 @@ impl Refusal {
     }
 }
 
-/// Checks that every change of a batch was made by `device`, is for a community in `assigned`,
-/// and names a field the server takes. The first change that is not is the refusal.
-pub fn authorize(
-    changes: &[Change],
-    device: Uuid,
-    user: &str,
-    assigned: &BTreeSet<Uuid>,
-) -> Result<(), Refusal> {
+/// Who pushes: the user's name and city, and the communities assigned to them with each one's
+/// city.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub user: String,
+    pub city: String,
+    pub assigned: BTreeMap<Uuid, String>,
+}
+
+/// Checks that every change of a batch was made by `device`, is for a community assigned to the
+/// user in the user's own city, and names a field the server takes. The first change that is not
+/// is the refusal.
+pub fn authorize(changes: &[Change], device: Uuid, scope: &Scope) -> Result<(), Refusal> {
     for (index, change) in changes.iter().enumerate() {
         if change.device != device {
             return Err(Refusal::WrongDevice {
@@ -115,12 +129,25 @@ pub fn authorize(
                 expected: device,
             });
         }
-        if !assigned.contains(&change.community) {
-            return Err(Refusal::ForbiddenCommunity {
-                index,
-                community: change.community,
-                user: user.to_owned(),
-            });
+        match scope.assigned.get(&change.community) {
+            None => {
+                return Err(Refusal::ForbiddenCommunity {
+                    index,
+                    community: change.community,
+                    user: scope.user.clone(),
+                })
+            }
+            // An office reaches only its city, whatever was assigned before that was enforced.
+            Some(city) if *city != scope.city => {
+                return Err(Refusal::OtherCity {
+                    index,
+                    community: change.community,
+                    city: city.clone(),
+                    user: scope.user.clone(),
+                    user_city: scope.city.clone(),
+                })
+            }
+            Some(_) => {}
         }
         check_field(&change.field).map_err(|why| Refusal::BadField { index, why })?;
     }
@@ -473,16 +500,27 @@ mod tests {
         };
         assert_eq!(refusal.field_path(), "changes[0].entity");
 
-        let assigned = BTreeSet::from([COMMUNITY]);
+        const SHANGHAI: Uuid = Uuid::from_u128(0xc2);
+        let scope = Scope {
+            user: "张三".into(),
+            city: "武汉".into(),
+            assigned: BTreeMap::from([(COMMUNITY, "武汉".into()), (SHANGHAI, "上海".into())]),
+        };
         let mut elsewhere = first.clone();
         elsewhere.community = Uuid::from_u128(0xc1);
-        let err = authorize(&[first.clone(), elsewhere], A, "张三", &assigned).unwrap_err();
+        let err = authorize(&[first.clone(), elsewhere], A, &scope).unwrap_err();
         assert_eq!(err.field_path(), "changes[1].community");
         assert!(err.to_string().contains("张三"), "{err}");
-        let err = authorize(std::slice::from_ref(&first), B, "张三", &assigned).unwrap_err();
+        let mut other_city = first.clone();
+        other_city.community = SHANGHAI;
+        let err = authorize(&[first.clone(), other_city], A, &scope).unwrap_err();
+        assert!(matches!(err, Refusal::OtherCity { index: 1, .. }), "{err}");
+        assert!(err.to_string().contains("上海"), "{err}");
+        let err = authorize(std::slice::from_ref(&first), B, &scope).unwrap_err();
         assert_eq!(err.field_path(), "changes[0].device");
+        assert!(authorize(std::slice::from_ref(&first), A, &scope).is_ok());
         let mut nul = first;
         nul.field = "a\0b".into();
-        assert!(authorize(&[nul], A, "张三", &assigned).is_err());
+        assert!(authorize(&[nul], A, &scope).is_err());
     }
 }

@@ -112,6 +112,27 @@ async fn the_office_sets_up_users_communities_and_devices() {
     let nobody = buqi(&["assign", "王五", "百步亭社区", "--database", db], None);
     assert_eq!(nobody.status.code(), Some(1));
     assert!(text(&nobody.stderr).contains("no user named \"王五\""));
+    // A community of another city is refused, saying why, and nothing is assigned.
+    buqi_ok(&[
+        "community",
+        "add",
+        "--name",
+        "外滩社区",
+        "--city",
+        "上海",
+        "--database",
+        db,
+    ]);
+    let elsewhere = buqi(&["assign", "张三", "外滩社区", "--database", db], None);
+    assert_eq!(elsewhere.status.code(), Some(1));
+    let said = text(&elsewhere.stderr);
+    assert!(
+        said.contains("张三")
+            && said.contains("武汉")
+            && said.contains("上海")
+            && said.contains("only communities of their own city"),
+        "{said}"
+    );
 
     let out = buqi_ok(&[
         "device",
@@ -161,6 +182,7 @@ async fn the_office_sets_up_users_communities_and_devices() {
         )
         .await
         .unwrap();
+    assert_eq!(enrolled.communities.len(), 1, "外滩社区 was not assigned");
     assert_eq!(enrolled.communities[0].id, id);
     let kept = store.password_hash("张三").await.unwrap().unwrap();
     assert!(kept.starts_with("$argon2id$") && verify_password("correct horse battery", &kept));

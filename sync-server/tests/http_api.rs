@@ -395,6 +395,81 @@ async fn unauthenticated_forbidden_and_revoked_requests_are_refused() {
     );
 }
 
+/// An office reaches only its own city: a community of another city, even one assigned before
+/// that was enforced, is neither pulled nor pushed (403 naming both cities).
+#[tokio::test]
+async fn an_office_device_is_refused_another_citys_community() {
+    let s = running(Config::default()).await;
+    let store = &s.world.store;
+    let now = chrono::Utc::now();
+    store
+        .add_user(
+            "王科长",
+            buqi_server::protocol::Role::Office,
+            CITY,
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+    let bund = Uuid::now_v7();
+    store
+        .add_community(
+            buqi_server::store::Community {
+                id: bund,
+                name: "外滩社区".into(),
+                city: "上海".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let (office, token) = enroll(store, "王科长", "科长的平板").await;
+    s._db.legacy_assign(office.user.id, bund).await;
+    store.assign("王科长", "百步亭社区", now).await.unwrap();
+    let client = s.anonymous.with_token(&token);
+    let r = client.get("/v1/changes").await;
+    assert_eq!(r.status, 200, "{}", r.json());
+    let ids: Vec<Value> = r.json()["communities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(ids, [json!(s.world.baibuting)]);
+    let own = change(
+        s.world.baibuting,
+        Uuid::now_v7(),
+        "name",
+        json!("a"),
+        at(1),
+        office.device,
+        None,
+    );
+    let there = change(
+        bund,
+        Uuid::now_v7(),
+        "name",
+        json!("b"),
+        at(2),
+        office.device,
+        None,
+    );
+    let r = client
+        .post("/v1/changes", &push_body(Uuid::now_v7(), &[own, there]))
+        .await;
+    assert_error(&r, 403, "other_city", Some("changes[1].community"));
+    let message = r.error_message();
+    assert!(
+        message.contains("上海") && message.contains("武汉"),
+        "{message}"
+    );
+    assert!(
+        pull_everything(&client).await.is_empty(),
+        "nothing was applied"
+    );
+}
+
 #[tokio::test]
 async fn a_device_over_its_rate_is_told_to_wait() {
     let config = Config {

@@ -5,12 +5,17 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
+
+use buqi_schema::change::Change;
+use buqi_schema::record::EntityKind;
 
 use buqi_server::photos::{s3_blobs, Blobs, PhotoStore};
 use buqi_server::serve::{self, AppState, Config};
 use common::http::{send, Response};
 use common::*;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 fn hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -26,14 +31,21 @@ fn bytes(n: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
+#[derive(Clone)]
 struct Photos {
-    _db: TestDb,
+    _db: Arc<TestDb>,
     /// The photo folder, or with S3 the directory whose `.uploads` holds uploads in progress.
-    dir: tempfile::TempDir,
+    dir: Arc<tempfile::TempDir>,
     /// Stored copies are files in `dir` (not objects in a bucket).
     folder: bool,
     addr: SocketAddr,
+    /// The device that calls, and the community its photo records are in.
     token: String,
+    device: Uuid,
+    community: Uuid,
+    /// The world's other device (李四's, also of 水果湖) and 水果湖.
+    other: (String, Uuid),
+    shuiguohu: Uuid,
 }
 
 enum Storage {
@@ -61,11 +73,15 @@ async fn running_on(storage: Storage) -> Photos {
     }
     tokio::spawn(serve::run(listener, state, std::future::pending()));
     Photos {
-        _db: db,
-        dir,
+        _db: Arc::new(db),
+        dir: Arc::new(dir),
         folder,
         addr,
         token: world.token_a.clone(),
+        device: world.a.device,
+        community: world.baibuting,
+        other: (world.token_b.clone(), world.b.device),
+        shuiguohu: world.shuiguohu,
     }
 }
 
@@ -122,6 +138,43 @@ impl Photos {
         let mut raw = head.into_bytes();
         raw.extend_from_slice(body);
         send(self.addr, raw).await.unwrap()
+    }
+
+    /// The same device, calling in `community` as the world's other device.
+    fn as_other(&self, community: Uuid) -> Photos {
+        Photos {
+            token: self.other.0.clone(),
+            device: self.other.1,
+            community,
+            ..self.clone()
+        }
+    }
+
+    /// Pushes a photo record with the address `sha` in the device's community: what lets its
+    /// devices download the photo.
+    async fn record(&self, sha: &str) {
+        let photo = Change {
+            kind: EntityKind::Photo,
+            ..change(
+                self.community,
+                Uuid::now_v7(),
+                "sha256",
+                serde_json::json!(sha),
+                now_hlc(),
+                self.device,
+                None,
+            )
+        };
+        let body = push_body(Uuid::now_v7(), &[photo]).to_string();
+        let r = self
+            .call(
+                "POST",
+                "/v1/changes",
+                &[("Content-Type", "application/json".into())],
+                body.as_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     }
 
     async fn patch(&self, sha: &str, whole: &[u8], offset: usize, chunk: &[u8]) -> Response {
@@ -247,7 +300,13 @@ async fn resumes(s: &Photos) {
         assert_eq!(hex(&on_disk), hex(&copy));
     }
 
-    // Downloaded whole, and by ranges.
+    // Downloaded whole, and by ranges, once the device's community has a record of it.
+    let r = s.get(&photo, None).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "forbidden_photo")
+    );
+    s.record(&photo).await;
     let r = s.get(&photo, None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, copy);
@@ -288,6 +347,7 @@ async fn refuses_a_wrong_digest(s: &Photos) {
     assert_eq!(uploads(s.dir.path()), 0, "the bad upload is discarded");
     let r = s.head(&photo).await;
     assert_eq!((r.status, offset_of(&r)), (404, 0));
+    s.record(&photo).await;
     assert_eq!(s.get(&photo, None).await.error_code(), "photo_not_stored");
 
     // Bytes past the declared length are refused, and nothing is written.
@@ -337,6 +397,7 @@ async fn never_overwrites(s: &Photos) {
     assert_eq!(r.json()["complete"], true);
     assert_eq!(r.json()["digest"], hex(&first));
     assert_eq!(r.json()["length"], 20_000);
+    s.record(&photo).await;
     assert_eq!(s.get(&photo, None).await.body, first);
     assert_eq!(uploads(s.dir.path()), 0);
 
@@ -353,6 +414,7 @@ async fn never_overwrites(s: &Photos) {
     assert_eq!(offset_of(&r), 1000);
     let r = s.patch(&other, &second, 0, &second).await;
     assert_eq!(r.status, 201);
+    s.record(&other).await;
     assert_eq!(s.get(&other, None).await.body, second);
 }
 
@@ -382,12 +444,45 @@ async fn photos_need_a_device_token_and_storage() {
     assert!(stored_files(s.dir.path()).is_empty());
 }
 
+/// A stored photo goes only to devices whose communities (assigned, of their user's city) have a
+/// record of it; uploading needs only an enrolled device.
+#[tokio::test]
+async fn a_photo_is_downloaded_only_by_devices_whose_communities_have_it() {
+    let a = running(true).await;
+    let b = a.as_other(a.shuiguohu);
+    let photo = hex(b"taken in shuiguohu");
+    let copy = bytes(5_000, 2);
+    assert_eq!(b.patch(&photo, &copy, 0, &copy).await.status, 201);
+    for s in [&a, &b] {
+        let r = s.get(&photo, None).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (403, "forbidden_photo")
+        );
+        assert_eq!(r.error_field().as_deref(), Some("sha256"));
+        assert!(r.error_message().contains(&photo), "{}", r.error_message());
+    }
+    // 李四 records it in 水果湖, which 张三 is not assigned: his tablet may, 张三's may not.
+    b.record(&photo).await;
+    let r = b.get(&photo, Some("bytes=0-9")).await;
+    assert_eq!((r.status, r.body.as_slice()), (206, &copy[..10]));
+    let r = a.get(&photo, None).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "forbidden_photo")
+    );
+    assert!(r.error_message().contains("张三"), "{}", r.error_message());
+    // The refusal comes before "not stored": nothing is said about photos of other communities.
+    let unknown = hex(b"nowhere");
+    assert_eq!(a.get(&unknown, None).await.error_code(), "forbidden_photo");
+}
+
 /// Runs `buqi serve` with `photo_args`, uploads a copy through it and downloads it again, kills
 /// it, and returns the copy's address and bytes.
 fn through_buqi_serve(photo_args: &[std::ffi::OsString]) -> (String, Vec<u8>) {
     let db = TestDb::sqlite();
     let database = db.url();
-    cli_world(&database);
+    let community = cli_world(&database);
     let code = cli_code(&database, "张三");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_buqi"))
         .args(["serve", "--database", &database, "--listen", "127.0.0.1:0"])
@@ -415,19 +510,24 @@ fn through_buqi_serve(photo_args: &[std::ffi::OsString]) -> (String, Vec<u8>) {
     let photo = hex(b"via the command line");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let downloaded = runtime.block_on(async {
-        let enroll =
-            serde_json::json!({"code": code, "device": uuid::Uuid::now_v7(), "name": "平板"});
+        let device = Uuid::now_v7();
+        let enroll = serde_json::json!({"code": code, "device": device, "name": "平板"});
         let r = common::http::Client::new(addr)
             .post("/v1/enroll", &enroll)
             .await;
         assert_eq!(r.status, 200, "{}", r.json());
         let s = Photos {
-            _db: TestDb::sqlite(),
-            dir: tempfile::tempdir().unwrap(),
+            _db: Arc::new(TestDb::sqlite()),
+            dir: Arc::new(tempfile::tempdir().unwrap()),
             folder: false,
             addr,
             token: r.json()["token"].as_str().unwrap().to_owned(),
+            device,
+            community,
+            other: (String::new(), Uuid::nil()),
+            shuiguohu: Uuid::nil(),
         };
+        s.record(&photo).await;
         let r = s.patch(&photo, &copy, 0, &copy[..4000]).await;
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
         assert_eq!(
@@ -504,6 +604,7 @@ async fn on_s3_uploads_resume_digests_are_checked_and_nothing_is_overwritten() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["complete"], true);
     assert_eq!(r.json()["digest"], hex(&one), "the first copy stays");
+    other.record(&photo).await;
     assert_eq!(other.get(&photo, None).await.body, one);
     assert_eq!(uploads(other.dir.path()), 0);
 

@@ -60,6 +60,8 @@ suite!(
     a_pull_sees_only_assigned_communities,
     a_cursor_past_the_log_is_refused,
     concurrent_pushers_never_make_a_puller_skip,
+    a_user_reaches_only_their_own_city,
+    a_photo_is_visible_only_through_a_record_of_it,
 );
 
 const MAX_AHEAD: u64 = 3600;
@@ -1030,4 +1032,221 @@ async fn concurrent_pushers_never_make_a_puller_skip(db: &TestDb) {
     );
     assert_eq!(seen, all);
     assert!(pulls > 2, "the puller did not run beside the pushers");
+}
+
+/// 王科长 (office, 武汉) and 浦东的调查员 (surveyor, 上海) with 外滩社区 (上海) assigned; 外滩's id.
+async fn shanghai(w: &World) -> Uuid {
+    let now = Utc::now();
+    w.store
+        .add_user("王科长", Role::Office, CITY, None, now)
+        .await
+        .unwrap();
+    w.store
+        .add_user("浦东的调查员", Role::Surveyor, "上海", None, now)
+        .await
+        .unwrap();
+    let bund = Uuid::now_v7();
+    w.store
+        .add_community(
+            buqi_server::store::Community {
+                id: bund,
+                name: "外滩社区".into(),
+                city: "上海".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    w.store
+        .assign("浦东的调查员", "外滩社区", now)
+        .await
+        .unwrap();
+    bund
+}
+
+async fn a_user_reaches_only_their_own_city(db: &TestDb) {
+    let w = world(db.store().await).await;
+    let bund = shanghai(&w).await;
+    let audited = w.store.audit().await.unwrap().len();
+    let err = w
+        .store
+        .assign("王科长", "外滩社区", Utc::now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::OtherCity { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("王科长") && message.contains("上海") && message.contains("武汉"),
+        "{message}"
+    );
+    assert_eq!(
+        w.store.audit().await.unwrap().len(),
+        audited,
+        "nothing audited"
+    );
+    let (office, _) = enroll(&w.store, "王科长", "科长的平板").await;
+    assert!(w
+        .store
+        .communities_of(office.user.id)
+        .await
+        .unwrap()
+        .is_empty());
+    let (pudong, _) = enroll(&w.store, "浦东的调查员", "浦东的平板").await;
+    push(
+        &w.store,
+        &pudong,
+        &[change(
+            bund,
+            Uuid::now_v7(),
+            "name",
+            json!("外滩"),
+            at(1),
+            pudong.device,
+            None,
+        )],
+    )
+    .await;
+
+    // An assignment across cities made before the rule: the office still reaches nothing there.
+    db.legacy_assign(office.user.id, bund).await;
+    w.store
+        .assign("王科长", "百步亭社区", Utc::now())
+        .await
+        .unwrap();
+    let theirs: Vec<Uuid> = w
+        .store
+        .communities_of(office.user.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(theirs, [w.baibuting]);
+    let page = w.store.pull(office.user.id, 0, 100).await.unwrap();
+    assert!(page.changes.is_empty(), "{:?}", page.changes);
+    let own = change(
+        w.baibuting,
+        Uuid::now_v7(),
+        "name",
+        json!("百步亭"),
+        at(2),
+        office.device,
+        None,
+    );
+    let there = change(
+        bund,
+        Uuid::now_v7(),
+        "name",
+        json!("改"),
+        at(3),
+        office.device,
+        None,
+    );
+    let err = w
+        .store
+        .push(&cx(&office, now_hlc()), vec![own.clone(), there])
+        .await
+        .unwrap_err();
+    let StoreError::Refused(refusal) = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        matches!(refusal, Refusal::OtherCity { index: 1, .. }),
+        "{err}"
+    );
+    assert_eq!(refusal.field_path(), "changes[1].community");
+    assert!(err.to_string().contains("上海"), "{err}");
+    // Nothing of the batch was applied; its own city's change alone goes through.
+    assert!(w
+        .store
+        .pull(office.user.id, 0, 100)
+        .await
+        .unwrap()
+        .changes
+        .is_empty());
+    assert_eq!(push(&w.store, &office, &[own]).await.accepted, 1);
+    assert_eq!(
+        w.store
+            .pull(office.user.id, 0, 100)
+            .await
+            .unwrap()
+            .changes
+            .len(),
+        1
+    );
+}
+
+async fn a_photo_is_visible_only_through_a_record_of_it(db: &TestDb) {
+    let w = world(db.store().await).await;
+    let bund = shanghai(&w).await;
+    let (pudong, _) = enroll(&w.store, "浦东的调查员", "浦东的平板").await;
+    let photo = |community, device, address: &str, secs| Change {
+        kind: buqi_schema::record::EntityKind::Photo,
+        ..change(
+            community,
+            Uuid::now_v7(),
+            "sha256",
+            json!(address),
+            at(secs),
+            device,
+            None,
+        )
+    };
+    let in_shuiguohu = "a".repeat(64);
+    let in_bund = "b".repeat(64);
+    push(
+        &w.store,
+        &w.b,
+        &[photo(w.shuiguohu, w.b.device, &in_shuiguohu, 1)],
+    )
+    .await;
+    push(
+        &w.store,
+        &pudong,
+        &[photo(bund, pudong.device, &in_bund, 2)],
+    )
+    .await;
+    assert!(w
+        .store
+        .photo_visible(w.b.user.id, &in_shuiguohu)
+        .await
+        .unwrap());
+    // 张三 has only 百步亭; nobody has a record of a third address.
+    assert!(!w
+        .store
+        .photo_visible(w.a.user.id, &in_shuiguohu)
+        .await
+        .unwrap());
+    assert!(!w
+        .store
+        .photo_visible(w.b.user.id, &"c".repeat(64))
+        .await
+        .unwrap());
+    // The same address as a field of another kind of record is not a photo of the community.
+    let mut not_a_photo = photo(w.baibuting, w.a.device, &"d".repeat(64), 3);
+    not_a_photo.kind = buqi_schema::record::EntityKind::Facility;
+    push(&w.store, &w.a, &[not_a_photo]).await;
+    assert!(!w
+        .store
+        .photo_visible(w.a.user.id, &"d".repeat(64))
+        .await
+        .unwrap());
+    // Across cities, even with an old assignment, no.
+    assert!(w
+        .store
+        .photo_visible(pudong.user.id, &in_bund)
+        .await
+        .unwrap());
+    db.legacy_assign(w.b.user.id, bund).await;
+    assert!(!w.store.photo_visible(w.b.user.id, &in_bund).await.unwrap());
+    // Once assigned, 张三 may download 水果湖's photo.
+    w.store
+        .assign("张三", "水果湖社区", Utc::now())
+        .await
+        .unwrap();
+    assert!(w
+        .store
+        .photo_visible(w.a.user.id, &in_shuiguohu)
+        .await
+        .unwrap());
 }

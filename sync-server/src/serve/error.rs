@@ -81,6 +81,7 @@ impl ApiError {
                     Refusal::ForbiddenCommunity { .. } => {
                         (StatusCode::FORBIDDEN, "forbidden_community")
                     }
+                    Refusal::OtherCity { .. } => (StatusCode::FORBIDDEN, "other_city"),
                     Refusal::BadField { .. } => (StatusCode::BAD_REQUEST, "bad_field"),
                     Refusal::StampReused { .. } => (StatusCode::CONFLICT, "stamp_reused"),
                     Refusal::EntityMismatch { .. } => (StatusCode::CONFLICT, "entity_mismatch"),
@@ -113,6 +114,7 @@ impl ApiError {
             | StoreError::NoUser(_)
             | StoreError::NoCommunity(_)
             | StoreError::AmbiguousCommunity { .. }
+            | StoreError::OtherCity { .. }
             | StoreError::NoDevice(_)
             | StoreError::UserExists(_)
             | StoreError::CommunityExists(_) => ApiError::internal(what, &message),

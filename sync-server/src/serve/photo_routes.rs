@@ -263,15 +263,33 @@ pub fn parse_range(value: Option<&str>, length: u64) -> Option<Result<(u64, u64)
     Some(Ok(range))
 }
 
-/// `GET /v1/photos/{sha256}/display`: the stored copy, or the part a `Range` asks (206).
+/// `GET /v1/photos/{sha256}/display`: the stored copy, or the part a `Range` asks (206), for a
+/// device whose communities have a record of the photo.
 pub async fn get(
     State(state): State<AppState>,
-    Authenticated(_auth): Authenticated,
+    Authenticated(auth): Authenticated,
     Path(sha256): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let photos = photo_store(&state)?;
     let key = key_of(&sha256)?;
+    // Before "not stored": whether a photo exists is not for a device outside its communities.
+    let visible = state
+        .store
+        .photo_visible(auth.user.id, &key.sha256)
+        .await
+        .map_err(|e| ApiError::from_store(e, "look up the photo's record"))?;
+    if !visible {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_photo",
+            format!(
+                "no community that user {:?} syncs (assigned, in {}) has a photo record with the address {}: a device downloads only its communities' photos",
+                auth.user.name, auth.user.city, key.sha256
+            ),
+        )
+        .at("sha256"));
+    }
     let not_stored = || {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -30,6 +30,14 @@ pub enum StoreError {
         count: usize,
         ids: String,
     },
+    #[error("user {user:?} works in {user_city}, but community {community} ({name}) is in {city}: a user can be assigned only communities of their own city (nothing was changed)")]
+    OtherCity {
+        user: String,
+        user_city: String,
+        community: Uuid,
+        name: String,
+        city: String,
+    },
     #[error("there is no device {0}")]
     NoDevice(Uuid),
     #[error("there is already a user named {0:?}")]

@@ -6,10 +6,16 @@
 //! servers starting at once on an empty database do not both create it).
 
 /// SQLite's steps; step n is `SQLITE[n - 1]`.
-pub const SQLITE: &[&str] = &[include_str!("sql/sqlite/001-sync.sql")];
+pub const SQLITE: &[&str] = &[
+    include_str!("sql/sqlite/001-sync.sql"),
+    include_str!("sql/sqlite/002-photo-address.sql"),
+];
 
 /// PostgreSQL's steps; step n is `POSTGRES[n - 1]`.
-pub const POSTGRES: &[&str] = &[include_str!("sql/postgres/001-sync.sql")];
+pub const POSTGRES: &[&str] = &[
+    include_str!("sql/postgres/001-sync.sql"),
+    include_str!("sql/postgres/002-photo-address.sql"),
+];
 
 #[cfg(test)]
 mod tests {

@@ -41,7 +41,7 @@ use rows::{
 pub use sqlite::SqliteStore;
 
 /// The database's schema version this server writes (the last migration's number).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// A user of the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,7 +288,8 @@ impl Store {
     }
 
     /// Assigns a community (by id, or by a name only one community has) to a user (by name).
-    /// Assigning twice is no error.
+    /// Assigning twice is no error; a community of another city than the user's is refused
+    /// ([`StoreError::OtherCity`]).
     pub async fn assign(
         &self,
         user: &str,
@@ -380,7 +381,8 @@ impl Store {
         }
     }
 
-    /// The communities assigned to a user, by name.
+    /// The communities assigned to a user in the user's own city (what their devices sync), by
+    /// name.
     pub async fn communities_of(&self, user: Uuid) -> Result<Vec<Community>> {
         match self {
             Store::Sqlite(s) => s.communities_of(user).await,
@@ -401,6 +403,15 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.pull(user, after, limit).await,
             Store::Postgres(s) => s.pull(user, after, limit).await,
+        }
+    }
+
+    /// Whether a community the user's devices sync (assigned, of the user's city) has a photo
+    /// record whose address is `sha256`: only then may they download the photo.
+    pub async fn photo_visible(&self, user: Uuid, sha256: &str) -> Result<bool> {
+        match self {
+            Store::Sqlite(s) => s.photo_visible(user, sha256).await,
+            Store::Postgres(s) => s.photo_visible(user, sha256).await,
         }
     }
 

@@ -7,7 +7,7 @@
 //! come from one snapshot. Migrations run under an advisory lock, so servers starting together on
 //! an empty database create its tables once.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use buqi_schema::change::Change;
@@ -204,17 +204,50 @@ async fn find_community<C: GenericClient>(client: &C, reference: &str) -> Result
     }
 }
 
+/// The communities a user's devices sync: assigned, and of the user's own city.
 async fn communities_of<C: GenericClient>(client: &C, user: Uuid) -> Result<Vec<Community>> {
     let rows = query(
         client,
         "SELECT c.id, c.name, c.city FROM communities c
          JOIN assignments a ON a.community = c.id
-         WHERE a.user_id = $1 ORDER BY c.name, c.id",
+         JOIN users u ON u.id = a.user_id
+         WHERE a.user_id = $1 AND c.city = u.city ORDER BY c.name, c.id",
         &[&user],
     )
     .await?;
     rows.iter().map(community_of).collect()
 }
+
+/// Every community assigned to a user, whatever its city, with its city: a push names the
+/// reason it refuses a community.
+async fn assigned_cities<C: GenericClient>(
+    client: &C,
+    user: Uuid,
+) -> Result<BTreeMap<Uuid, String>> {
+    let rows = query(
+        client,
+        "SELECT c.id, c.name, c.city FROM communities c
+         JOIN assignments a ON a.community = c.id
+         WHERE a.user_id = $1",
+        &[&user],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| community_of(row).map(|c| (c.id, c.city)))
+        .collect()
+}
+
+/// Whether a community the user syncs has a photo record whose address (its winning `sha256`)
+/// is `$2`, the address as the JSON text the log keeps.
+const PHOTO_VISIBLE: &str = "SELECT EXISTS (
+    SELECT 1 FROM changes c
+    JOIN field_winners w ON w.change_id = c.id
+    WHERE c.kind = 'photo' AND c.field = 'sha256' AND c.value = $2
+      AND c.community IN (
+          SELECT a.community FROM assignments a
+          JOIN communities m ON m.id = a.community
+          JOIN users u ON u.id = a.user_id
+          WHERE a.user_id = $1 AND m.city = u.city))";
 
 fn change_of(row: &Row) -> Result<ChangeRow> {
     Ok(ChangeRow {
@@ -419,6 +452,15 @@ impl PgStore {
         let tx = client.transaction().await?;
         let user = user_named(&tx, user).await?;
         let community = find_community(&tx, community).await?;
+        if assigned && community.city != user.city {
+            return Err(StoreError::OtherCity {
+                user: user.name,
+                user_city: user.city,
+                community: community.id,
+                name: community.name,
+                city: community.city,
+            });
+        }
         let changed = if assigned {
             execute(
                 &tx,
@@ -666,12 +708,12 @@ impl PgStore {
                 at,
             });
         }
-        let assigned: BTreeSet<Uuid> = communities_of(&tx, auth.user.id)
-            .await?
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        merge::authorize(&changes, auth.device, &auth.user.name, &assigned)?;
+        let scope = merge::Scope {
+            user: auth.user.name.clone(),
+            city: auth.user.city.clone(),
+            assigned: assigned_cities(&tx, auth.user.id).await?,
+        };
+        merge::authorize(&changes, auth.device, &scope)?;
 
         let touched = touched_entities(&changes);
         let mut entities = HashMap::new();
@@ -839,7 +881,11 @@ impl PgStore {
             &format!(
                 "SELECT {CHANGE_COLUMNS} FROM changes
                  WHERE seq > $1
-                   AND community IN (SELECT community FROM assignments WHERE user_id = $2)
+                   AND community IN (
+                       SELECT a.community FROM assignments a
+                       JOIN communities c ON c.id = a.community
+                       JOIN users u ON u.id = a.user_id
+                       WHERE a.user_id = $2 AND c.city = u.city)
                  ORDER BY seq LIMIT $3"
             ),
             &[&after, &user, &(limit as i64)],
@@ -859,6 +905,14 @@ impl PgStore {
             next,
             communities,
         })
+    }
+
+    pub async fn photo_visible(&self, user: Uuid, sha256: &str) -> Result<bool> {
+        let value = serde_json::Value::String(sha256.to_owned()).to_string();
+        let client = self.pool.get().await?;
+        Ok(query_one(&client, PHOTO_VISIBLE, &[&user, &value])
+            .await?
+            .try_get(0)?)
     }
 
     pub async fn winners(&self) -> Result<Vec<Winner>> {

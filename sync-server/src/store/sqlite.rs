@@ -7,7 +7,7 @@
 //! [`super`]). With `synchronous = FULL`, a push that was answered survives the process being
 //! killed and the machine losing power.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -237,15 +237,42 @@ fn find_community(conn: &Connection, reference: &str) -> Result<Community> {
     }
 }
 
+/// The communities a user's devices sync: assigned, and of the user's own city.
 fn communities_of(conn: &Connection, user: Uuid) -> Result<Vec<Community>> {
     community_rows(
         conn,
         "SELECT c.id, c.name, c.city FROM communities c
          JOIN assignments a ON a.community = c.id
-         WHERE a.user_id = ?1 ORDER BY c.name, c.id",
+         JOIN users u ON u.id = a.user_id
+         WHERE a.user_id = ?1 AND c.city = u.city ORDER BY c.name, c.id",
         &user.to_string(),
     )
 }
+
+/// Every community assigned to a user, whatever its city, with its city: a push names the
+/// reason it refuses a community.
+fn assigned_cities(conn: &Connection, user: Uuid) -> Result<BTreeMap<Uuid, String>> {
+    community_rows(
+        conn,
+        "SELECT c.id, c.name, c.city FROM communities c
+         JOIN assignments a ON a.community = c.id
+         WHERE a.user_id = ?1",
+        &user.to_string(),
+    )
+    .map(|found| found.into_iter().map(|c| (c.id, c.city)).collect())
+}
+
+/// Whether a community the user syncs has a photo record whose address (its winning `sha256`)
+/// is `?2`, the address as the JSON text the log keeps.
+const PHOTO_VISIBLE: &str = "SELECT EXISTS (
+    SELECT 1 FROM changes c
+    JOIN field_winners w ON w.change_id = c.id
+    WHERE c.kind = 'photo' AND c.field = 'sha256' AND c.value = ?2
+      AND c.community IN (
+          SELECT a.community FROM assignments a
+          JOIN communities m ON m.id = a.community
+          JOIN users u ON u.id = a.user_id
+          WHERE a.user_id = ?1 AND m.city = u.city))";
 
 /// A `changes` row as SQLite gives it, in [`CHANGE_COLUMNS`] order.
 type RawChange = (
@@ -523,6 +550,15 @@ impl SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let user = user_named(&tx, &user)?;
             let community = find_community(&tx, &community)?;
+            if assigned && community.city != user.city {
+                return Err(StoreError::OtherCity {
+                    user: user.name,
+                    user_city: user.city,
+                    community: community.id,
+                    name: community.name,
+                    city: community.city,
+                });
+            }
             let changed = if assigned {
                 tx.execute(
                     "INSERT INTO assignments (user_id, community, assigned_at) VALUES (?1, ?2, ?3)
@@ -763,11 +799,12 @@ impl SqliteStore {
                     at,
                 });
             }
-            let assigned: BTreeSet<Uuid> = communities_of(&tx, auth.user.id)?
-                .into_iter()
-                .map(|c| c.id)
-                .collect();
-            merge::authorize(&changes, auth.device, &auth.user.name, &assigned)?;
+            let scope = merge::Scope {
+                user: auth.user.name.clone(),
+                city: auth.user.city.clone(),
+                assigned: assigned_cities(&tx, auth.user.id)?,
+            };
+            merge::authorize(&changes, auth.device, &scope)?;
             let last: i64 =
                 tx.query_row("SELECT last_seq FROM sync_counter WHERE id = 1", [], |r| {
                     r.get(0)
@@ -909,7 +946,11 @@ impl SqliteStore {
             let communities = communities_of(&tx, user)?;
             let rows = changes_where(
                 &tx,
-                "seq > ?1 AND community IN (SELECT community FROM assignments WHERE user_id = ?2)
+                "seq > ?1 AND community IN (
+                     SELECT a.community FROM assignments a
+                     JOIN communities c ON c.id = a.community
+                     JOIN users u ON u.id = a.user_id
+                     WHERE a.user_id = ?2 AND c.city = u.city)
                  ORDER BY seq LIMIT ?3",
                 &[&after, &user.to_string(), &(limit as i64)],
             )?;
@@ -924,6 +965,15 @@ impl SqliteStore {
                 next,
                 communities,
             })
+        })
+        .await
+    }
+
+    pub async fn photo_visible(&self, user: Uuid, sha256: &str) -> Result<bool> {
+        let value = serde_json::Value::String(sha256.to_owned()).to_string();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(PHOTO_VISIBLE)?;
+            Ok(stmt.query_row(params![user.to_string(), value], |r| r.get(0))?)
         })
         .await
     }

@@ -108,6 +108,37 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Writes an assignment straight into the database, past the store's checks: one made
+    /// before a user could be assigned only their own city's communities.
+    pub async fn legacy_assign(&self, user: Uuid, community: Uuid) {
+        match self {
+            TestDb::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.path().join("buqi.db")).unwrap();
+                conn.execute(
+                    "INSERT INTO assignments (user_id, community, assigned_at) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![
+                        user.to_string(),
+                        community.to_string(),
+                        "2024-01-01T00:00:00.000000Z"
+                    ],
+                )
+                .unwrap();
+            }
+            TestDb::Postgres { url, .. } => {
+                admin_client(url)
+                    .await
+                    .execute(
+                        "INSERT INTO assignments (user_id, community, assigned_at) VALUES ($1, $2, now())",
+                        &[&user, &community],
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
 pub const CITY: &str = "武汉";
 
 /// A server's people, places and devices: 张三 and 李四 (surveyors) are assigned 百步亭;
