@@ -227,6 +227,11 @@ async function invoke(cmd: string, a: any = {}, options?: { headers: Record<stri
       c.fields.boundary = { ring: a.fixes.map((x: any) => [x.lon, x.lat]), method: 'gps_polygon', area_m2: p.area_m2 };
       return { measurement: uuid(), gps_points: [], area_m2: p.area_m2, sigma_m2: p.sigma_m2 };
     }
+    case 'record_tape_area': {
+      const area = a.rectangles.reduce((s: number, r: any) => s + r.length_m * r.width_m, 0);
+      if (a.facility) records.get(a.facility)!.fields[a.field] = area;
+      return { measurement: uuid(), area_m2: area };
+    }
     case 'gps_start': {
       let i = 0;
       const c = [114.3045, 30.5455];

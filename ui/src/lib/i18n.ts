@@ -226,6 +226,12 @@ const zh = {
   'field.total_floor_area_m2': '总建筑面积（m²）',
   'field.daily_parcel_deliveries': '日均快递投递量（件）',
 
+  'tape.title': '用卷尺量{field}',
+  'tape.rectangles': '矩形（每行一个：长 × 宽，单位 m）',
+  'tape.help': '例如 28×15，不规则的场地分成几个矩形',
+  'tape.bad_line': '第 {n} 行应为“长 × 宽”，两个大于 0 的数',
+  'tape.save': '计算并记录面积',
+  'tape.done': '已记录卷尺丈量面积 {area}',
   'photo.title': '照片',
   'photo.camera': '拍照',
   'photo.files': '从文件选择',
@@ -235,6 +241,7 @@ const zh = {
   'photo.duplicate': '这张照片已经在调查里了',
   'photo.none': '还没有照片。',
   'photo.thumb': '照片 {n}',
+  'photo.open': '放大查看：{name}',
   'photo.attach_to': '照片归属',
   'photo.attach_item': '本项',
 
@@ -589,6 +596,12 @@ const en: Record<Key, string> = {
   'field.total_floor_area_m2': 'Total floor area (m²)',
   'field.daily_parcel_deliveries': 'Daily parcel deliveries',
 
+  'tape.title': 'Measure {field} by tape',
+  'tape.rectangles': 'Rectangles (one per line: length × width, m)',
+  'tape.help': 'e.g. 28×15; split an irregular site into rectangles',
+  'tape.bad_line': 'Line {n} should be "length × width", two numbers above 0',
+  'tape.save': 'Compute and record the area',
+  'tape.done': 'Tape-measured area recorded: {area}',
   'photo.title': 'Photos',
   'photo.camera': 'Take photo',
   'photo.files': 'Choose from files',
@@ -598,6 +611,7 @@ const en: Record<Key, string> = {
   'photo.duplicate': 'This photo is already in the survey',
   'photo.none': 'No photos yet.',
   'photo.thumb': 'Photo {n}',
+  'photo.open': 'View larger: {name}',
   'photo.attach_to': 'Attach to',
   'photo.attach_item': 'This item',
 

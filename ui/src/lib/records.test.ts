@@ -161,3 +161,19 @@ describe('entrances', () => {
     expect(entranceFields(emptyEntranceForm()).errors).toEqual({ label: 'err.required' });
   });
 });
+
+describe('tape rectangles', () => {
+  it('reads one rectangle per line in the ways people write it', async () => {
+    const { parseRectangles } = await import('./records');
+    expect(parseRectangles('28×15\n10 x 4.5\n3*2；６，２')).toEqual({ ok: true, rectangles: [
+      { length_m: 28, width_m: 15 }, { length_m: 10, width_m: 4.5 }, { length_m: 3, width_m: 2 }, { length_m: 6, width_m: 2 },
+    ] });
+    expect(parseRectangles('28 15')).toEqual({ ok: true, rectangles: [{ length_m: 28, width_m: 15 }] });
+  });
+  it('names the line that is wrong', async () => {
+    const { parseRectangles } = await import('./records');
+    expect(parseRectangles('28×15\n10')).toEqual({ ok: false, line: 2 });
+    expect(parseRectangles('0×5')).toEqual({ ok: false, line: 1 });
+    expect(parseRectangles('')).toEqual({ ok: false, line: 1 });
+  });
+});

@@ -417,3 +417,22 @@ export function entranceFields(form: EntranceForm): FormResult {
     errors,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tape rectangles for record_tape_area: one "length × width" per line ("28×15", "28 x 15",
+// "28*15", "28，15").
+
+export function parseRectangles(raw: string): { ok: true; rectangles: { length_m: number; width_m: number }[] } | { ok: false; line: number } {
+  const rectangles: { length_m: number; width_m: number }[] = [];
+  const lines = raw.split(/\r?\n|；|;/).map((l) => l.trim()).filter(Boolean);
+  for (let i = 0; i < lines.length; i++) {
+    const parts = lines[i].split(/\s*[×xX*，,]\s*|\s+/).filter(Boolean);
+    if (parts.length !== 2) return { ok: false, line: i + 1 };
+    const a = parseNumber(parts[0]);
+    const b = parseNumber(parts[1]);
+    if (!a.ok || !b.ok || a.value === null || b.value === null || a.value <= 0 || b.value <= 0) return { ok: false, line: i + 1 };
+    rectangles.push({ length_m: a.value, width_m: b.value });
+  }
+  if (!rectangles.length) return { ok: false, line: 1 };
+  return { ok: true, rectangles };
+}
