@@ -3,6 +3,7 @@
 //! types: no HTTP and no SQL here (those are `buqi serve`'s).
 
 pub mod costs;
+pub mod figures;
 pub mod plan;
 
 pub use costs::CostTable;
