@@ -266,6 +266,8 @@ const zh = {
   'map.nothing': '还没有可显示的位置：先测边界或记录 GPS 点。',
   'map.region': '地图',
   'map.features_list': '地图上的要素',
+  'map.zoom_in': '放大',
+  'map.zoom_out': '缩小',
 
   'ramp.title': '坡道工具',
   'ramp.intro': '按 GB 55019-2021 检查坡道：输入高差和水平长度，或用倾角仪读数。',
@@ -325,6 +327,7 @@ const zh = {
   'cl.title': '体验活动',
   'cl.intro': '残联组织的无障碍体验活动：选择清单，沿路线逐点记录“通过 / 困难 / 无法通过”。',
   'cl.templates': '选择体验清单',
+  'cl.count': '{n} 个检查点',
   'cl.start': '开始：{title}',
   'cl.runs': '已有的体验记录',
   'cl.no_runs': '还没有体验记录。',
@@ -636,6 +639,8 @@ const en: Record<Key, string> = {
   'map.nothing': 'Nothing to show yet: walk the boundary or record GPS points first.',
   'map.region': 'Map',
   'map.features_list': 'Features on the map',
+  'map.zoom_in': 'Zoom in',
+  'map.zoom_out': 'Zoom out',
 
   'ramp.title': 'Ramp tool',
   'ramp.intro': 'Check a ramp against GB 55019-2021: rise and run, or inclinometer readings.',
@@ -695,6 +700,7 @@ const en: Record<Key, string> = {
   'cl.title': 'Accessibility experience walk (体验活动)',
   'cl.intro': 'Walk a route with participants and record pass / difficult / impassable at each checkpoint.',
   'cl.templates': 'Choose a checklist',
+  'cl.count': '{n} checkpoints',
   'cl.start': 'Start: {title}',
   'cl.runs': 'Recorded walks',
   'cl.no_runs': 'No walks recorded yet.',
