@@ -267,6 +267,7 @@ const zh = {
   'map.region': '地图',
   'map.features_list': '地图上的要素',
   'map.zoom_in': '放大',
+  'map.basemap_vector': '底图是矢量瓦片，目前只能显示栅格底图；只显示边界、设施和 GPS 点。',
   'map.zoom_out': '缩小',
 
   'ramp.title': '坡道工具',
@@ -640,6 +641,7 @@ const en: Record<Key, string> = {
   'map.region': 'Map',
   'map.features_list': 'Features on the map',
   'map.zoom_in': 'Zoom in',
+  'map.basemap_vector': 'The basemap holds vector tiles; only raster basemaps are shown for now, so only the boundary, facilities and GPS points appear.',
   'map.zoom_out': 'Zoom out',
 
   'ramp.title': 'Ramp tool',
