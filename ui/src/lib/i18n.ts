@@ -86,8 +86,8 @@ const zh = {
   'enroll.standard': '所用标准',
 
   'list.title': '社区',
-  'list.new': '新建社区',
-  'list.empty': '本设备上还没有社区。新建一个，或登记设备后同步领取分配的社区。',
+  'list.new': '添加社区',
+  'list.empty': '本设备上还没有社区。添加一个，或登记设备后同步领取分配的社区。',
   'list.progress': '已完成 {done} / 20 项',
   'list.gaps': '短板 {n} 项',
   'list.no_gaps': '无短板',
@@ -98,7 +98,7 @@ const zh = {
   'list.open': '打开 {name}',
 
   'profile.title': '社区概况',
-  'profile.new_title': '新建社区',
+  'profile.new_title': '添加社区',
   'profile.name': '社区名称',
   'profile.city': '城市',
   'profile.district': '区',
@@ -463,7 +463,7 @@ const en: Record<Key, string> = {
   'enroll.standard': 'Standard',
 
   'list.title': 'Communities',
-  'list.new': 'New community',
+  'list.new': 'Add community',
   'list.empty': 'No communities on this device yet. Create one, or enrol the device and sync to receive your assignments.',
   'list.progress': '{done} of 20 items complete',
   'list.gaps': '{n} gaps (短板)',
@@ -475,7 +475,7 @@ const en: Record<Key, string> = {
   'list.open': 'Open {name}',
 
   'profile.title': 'Community profile',
-  'profile.new_title': 'New community',
+  'profile.new_title': 'Add community',
   'profile.name': 'Community name',
   'profile.city': 'City',
   'profile.district': 'District',
