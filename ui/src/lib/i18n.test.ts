@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TABLES, translate, pick } from './i18n';
 
 function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
+  return readdirSync(dir).flatMap((f: string): string[] => {
     const p = join(dir, f);
     return statSync(p).isDirectory() ? files(p) : [p];
   });
