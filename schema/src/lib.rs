@@ -14,6 +14,7 @@
 //!   [`protocol`]: the sync protocol's messages, shared by the app and the server.
 
 pub mod change;
+pub mod checklist;
 pub mod evaluate;
 pub mod merge;
 pub mod protocol;

@@ -14,6 +14,8 @@
 
 pub use buqi_schema as schema;
 
+#[cfg(feature = "window")]
+pub mod app;
 pub mod measuring;
 pub mod photos;
 pub mod store;

@@ -49,6 +49,14 @@ pub struct RecordedWalk {
     pub gps_points: Vec<Uuid>,
 }
 
+/// A tape area as recorded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RecordedTape {
+    pub area_m2: f64,
+    /// The `tape` measurement.
+    pub measurement: Uuid,
+}
+
 impl Store {
     /// Records a walk round the community's boundary: every fix as a GPS point, the boundary ring
     /// and area on the community, and a `boundary_area_m2` measurement (method `gps_polygon`,
@@ -126,6 +134,19 @@ impl Store {
         quantity: Quantity,
         rectangles: &[[f64; 2]],
     ) -> Result<f64, MeasureError> {
+        Ok(self
+            .record_tape_measurement(facility, quantity, rectangles)?
+            .area_m2)
+    }
+
+    /// [`Store::record_tape_area`], also giving the id of the measurement it filed (the window
+    /// links the measurement to its evidence screen).
+    pub fn record_tape_measurement(
+        &mut self,
+        facility: Uuid,
+        quantity: Quantity,
+        rectangles: &[[f64; 2]],
+    ) -> Result<RecordedTape, MeasureError> {
         let field = match quantity {
             Quantity::BuildingAreaM2 => "building_area_m2",
             Quantity::LandAreaM2 => "land_area_m2",
@@ -138,7 +159,7 @@ impl Store {
             }
         };
         let area = tape_area(rectangles)?;
-        self.batch(|b| {
+        let measurement = self.batch(|b| {
             let community = b.community_of(EntityKind::Facility, facility)?;
             b.set(EntityKind::Facility, facility, field, json!(area))?;
             b.create(
@@ -153,7 +174,10 @@ impl Store {
                 })),
             )
         })?;
-        Ok(area)
+        Ok(RecordedTape {
+            area_m2: area,
+            measurement,
+        })
     }
 
     /// Records how far residents walk to a facility: along a drawn path (method `drawing`) or as

@@ -159,6 +159,17 @@ fn tape_rectangles_become_the_facility_area() {
     );
     assert_eq!(survey.measurements[0].rectangles.len(), 2);
 
+    // The window's variant also gives the measurement it filed.
+    let tape = store
+        .record_tape_measurement(facility, Quantity::UsableAreaM2, &[[10.0, 5.0]])
+        .unwrap();
+    assert_eq!(tape.area_m2, 50.0);
+    let m = store
+        .record(EntityKind::Measurement, tape.measurement)
+        .unwrap();
+    assert_eq!(m["quantity"], "usable_area_m2");
+    assert_eq!(m["value"], 50.0);
+
     let before = log_len(&store);
     let err = store
         .record_tape_area(facility, Quantity::LandAreaM2, &[[30.0, 20.0], [-4.0, 8.0]])

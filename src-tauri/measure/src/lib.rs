@@ -30,6 +30,7 @@ mod distance;
 mod fix;
 mod inside;
 mod plane;
+mod replay;
 mod tape;
 mod walk;
 
@@ -39,5 +40,6 @@ pub use distance::{
 };
 pub use fix::{Fix, FixSource};
 pub use inside::point_in_boundary;
+pub use replay::{parse_gpx, parse_nmea, parse_track, ReplayError, UERE_M};
 pub use tape::{tape_area, TapeError};
 pub use walk::{boundary_area, BoundaryArea, DropReason, Dropped, WalkError, WalkSettings};

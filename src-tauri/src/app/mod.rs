@@ -1,0 +1,223 @@
+//! The window: Tauri commands and events over the core, as docs/app-commands.md lists them.
+//! The survey database lives in the platform's app data folder (on Linux
+//! `$XDG_DATA_HOME/cn.buqi.app/`, by default `~/.local/share/cn.buqi.app/`), with the photo
+//! folder and `settings.json` beside it.
+
+pub mod commands;
+pub mod error;
+pub mod gps;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+
+use buqi_photo::PhotoFolder;
+use buqi_schema::Standard;
+use tauri::Manager;
+use tokio::sync::Mutex;
+
+use crate::store::Store;
+use crate::sync::SyncClient;
+use error::AppError;
+use settings::Settings;
+
+/// What the commands share. The store is behind an async mutex because a sync holds it across
+/// network waits; edits made meanwhile wait for the sync rather than interleave with its cursors.
+pub struct AppState {
+    pub store: Mutex<Store>,
+    pub standard: Standard,
+    pub photos: PhotoFolder,
+    pub settings: Mutex<Settings>,
+    pub settings_path: PathBuf,
+    pub gps: gps::Gps,
+    pub sync: Mutex<SyncInfo>,
+}
+
+/// What the app remembers about syncing while it runs (the store keeps the cursors).
+#[derive(Debug, Default)]
+pub struct SyncInfo {
+    pub syncing: bool,
+    pub last_sync_unix: Option<i64>,
+    pub last_error: Option<AppError>,
+}
+
+impl AppState {
+    /// Opens (creating if needed) the store, the photo folder and the settings in `dir`.
+    pub fn open(dir: &Path) -> Result<AppState, AppError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            AppError::new(
+                "io",
+                format!("无法创建数据文件夹 {}：{e}", dir.display()),
+                format!("cannot create the data folder {}: {e}", dir.display()),
+            )
+        })?;
+        let store = Store::open(dir.join("survey.db"))?;
+        let photos = PhotoFolder::open(dir.join("photos")).map_err(|e| {
+            AppError::new(
+                "io",
+                format!("无法打开照片文件夹：{e}"),
+                format!("cannot open the photo folder: {e}"),
+            )
+        })?;
+        let settings_path = dir.join("settings.json");
+        let settings = Settings::load(&settings_path)?;
+        Ok(AppState {
+            store: Mutex::new(store),
+            standard: Standard::builtin(),
+            photos,
+            settings: Mutex::new(settings),
+            settings_path,
+            gps: gps::Gps::default(),
+            sync: Mutex::new(SyncInfo::default()),
+        })
+    }
+}
+
+/// An enrollment to make on the first start (for `make run` and kiosk set-ups): from
+/// `--enroll-server URL --enroll-code CODE` or `BUQI_ENROLL_SERVER` and `BUQI_ENROLL_CODE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstEnroll {
+    pub server: String,
+    pub code: String,
+}
+
+impl FirstEnroll {
+    pub fn from_args(args: &[String], env: impl Fn(&str) -> Option<String>) -> Option<FirstEnroll> {
+        let arg = |name: &str| {
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1).cloned())
+                .or_else(|| {
+                    let prefix = format!("{name}=");
+                    args.iter()
+                        .find_map(|a| a.strip_prefix(&prefix).map(str::to_owned))
+                })
+        };
+        let server = arg("--enroll-server").or_else(|| env("BUQI_ENROLL_SERVER"))?;
+        let code = arg("--enroll-code").or_else(|| env("BUQI_ENROLL_CODE"))?;
+        Some(FirstEnroll { server, code })
+    }
+}
+
+/// Enrolls unless the store is enrolled already: a code is single-use, so starting the app a
+/// second time with the same code must not spend (and fail on) it again.
+async fn enroll_once(state: &AppState, first: &FirstEnroll) -> Result<bool, AppError> {
+    let mut store = state.store.lock().await;
+    if store.sync_state()?.is_some() {
+        return Ok(false);
+    }
+    let client = SyncClient::new(&first.server)?;
+    let name = state
+        .settings
+        .lock()
+        .await
+        .surveyor
+        .clone()
+        .unwrap_or_default();
+    client.enroll(&mut store, &first.code, &name).await?;
+    Ok(true)
+}
+
+/// Starts the window.
+pub fn run() {
+    let args: Vec<String> = std::env::args().collect();
+    let first = FirstEnroll::from_args(&args, |k| std::env::var(k).ok());
+    let result = tauri::Builder::default()
+        .setup(move |app| {
+            let dir = app.path().app_data_dir()?;
+            let state = AppState::open(&dir).map_err(|e| e.message_en.clone())?;
+            if let Some(first) = &first {
+                match tauri::async_runtime::block_on(enroll_once(&state, first)) {
+                    Ok(true) => eprintln!("buqi-app: enrolled with {}", first.server),
+                    Ok(false) => {}
+                    // The window still opens: the surveyor sees "not enrolled" and can enroll
+                    // by hand; the reason is printed for whoever started it.
+                    Err(e) => eprintln!(
+                        "buqi-app: enrollment with {} failed: {}",
+                        first.server, e.message_en
+                    ),
+                }
+            }
+            app.manage(state);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::standard,
+            commands::settings_get,
+            commands::settings_set,
+            commands::communities,
+            commands::create_community,
+            commands::survey,
+            commands::evaluation,
+            commands::item_view,
+            commands::create_record,
+            commands::update_record,
+            commands::delete_record,
+            commands::restore_record,
+            commands::record,
+            commands::export_community,
+            commands::import_community,
+            commands::ramp_assess,
+            commands::walk_preview,
+            commands::record_boundary_walk,
+            commands::record_tape_area,
+            commands::gps_start,
+            commands::gps_stop,
+            commands::add_photo,
+            commands::photo_thumbnail,
+            commands::photo_display,
+            commands::enroll,
+            commands::sync_status,
+            commands::sync_now,
+            commands::checklist_templates,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("buqi-app: the window could not start: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_enrollment_from_arguments_or_environment() {
+        let args: Vec<String> = [
+            "buqi-app",
+            "--enroll-server",
+            "http://127.0.0.1:8080",
+            "--enroll-code=ABCD-1234",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            FirstEnroll::from_args(&args, |_| None),
+            Some(FirstEnroll {
+                server: "http://127.0.0.1:8080".into(),
+                code: "ABCD-1234".into()
+            })
+        );
+        let env = |k: &str| match k {
+            "BUQI_ENROLL_SERVER" => Some("http://s".to_owned()),
+            "BUQI_ENROLL_CODE" => Some("C".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            FirstEnroll::from_args(&["buqi-app".into()], env)
+                .unwrap()
+                .code,
+            "C"
+        );
+        assert_eq!(FirstEnroll::from_args(&["buqi-app".into()], |_| None), None);
+    }
+
+    #[test]
+    fn the_state_opens_in_an_empty_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::open(&dir.path().join("cn.buqi.app")).unwrap();
+        assert!(state.settings_path.ends_with("settings.json"));
+        assert_eq!(state.standard.items.len(), 20);
+    }
+}
