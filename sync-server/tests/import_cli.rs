@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use buqi_server::store::Store;
+use buqi_server::store::{Store, SERVER_DEVICE};
 use uuid::Uuid;
 
 /// The id 东湖社区 has in communities.csv.
@@ -137,14 +137,14 @@ async fn a_csv_with_chinese_headers_creates_communities_and_assignments() {
         stdout.contains("created 积玉桥社区 (武汉), id "),
         "{stdout}"
     );
+    // 东湖: name, city, district, street, committee, kind, boundary; 南湖花园 has no committee,
+    // 积玉桥 no boundary.
     assert!(
-        stdout.ends_with("imported 3 communities: 3 created, 0 already there; 3 assignments\n"),
+        stdout.ends_with("imported 3 communities: 3 created, 0 already there; 3 assignments added; 19 community fields written\n"),
         "{stdout}"
     );
-    // Not a terminal: no progress bar, only the note on what is not stored.
-    for line in stderr.lines() {
-        assert!(line.starts_with("buqi import: note: "), "{stderr}");
-    }
+    // Not a terminal: no spinner, and nothing else to say.
+    assert_eq!(stderr, "");
 
     assert_eq!(office.communities_of(office.zhang).await, ["东湖社区"]);
     assert_eq!(
@@ -157,6 +157,48 @@ async fn a_csv_with_chinese_headers_creates_communities_and_assignments() {
     assert_eq!(donghu.city, "武汉");
     assert_eq!(office.audited("community_add").await, 3);
     assert_eq!(office.audited("assign").await, 3);
+
+    // The list's columns are the community record's fields, the server's own changes, pulled by
+    // the tablets of those assigned it like any change.
+    let pulled = store.pull(office.zhang, 0, 100).await.unwrap();
+    let fields: std::collections::BTreeMap<String, serde_json::Value> = pulled
+        .changes
+        .iter()
+        .map(|p| {
+            assert_eq!(p.change.device, SERVER_DEVICE);
+            assert_eq!(p.change.kind, buqi_schema::record::EntityKind::Community);
+            assert_eq!(p.change.entity.to_string(), DONGHU);
+            assert_eq!(p.change.base, None);
+            (p.change.field.clone(), p.change.value.clone())
+        })
+        .collect();
+    assert_eq!(
+        fields.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "boundary",
+            "city",
+            "district",
+            "kind",
+            "name",
+            "residents_committee",
+            "street"
+        ]
+    );
+    assert_eq!(fields["district"], "武昌区");
+    assert_eq!(fields["street"], "水果湖街道");
+    assert_eq!(fields["residents_committee"], "东湖社区居委会");
+    assert_eq!(fields["kind"], "existing");
+    assert_eq!(fields["name"], "东湖社区");
+    assert_eq!(fields["boundary"]["method"], "documents");
+    assert_eq!(fields["boundary"]["ring"].as_array().unwrap().len(), 4);
+    assert!(fields["boundary"]["ring"][0][0].as_f64().unwrap() > 114.0);
+    // The community's fields read as the survey model's: a `Community` of buqi_schema.
+    let mut object: serde_json::Map<String, serde_json::Value> = fields.into_iter().collect();
+    object.insert("id".into(), serde_json::json!(DONGHU));
+    let community: buqi_schema::survey::Community =
+        serde_json::from_value(serde_json::Value::Object(object)).unwrap();
+    assert_eq!(community.district.as_deref(), Some("武昌区"));
+    assert_eq!(community.boundary.unwrap().ring.len(), 4);
 
     // `buqi assign` by name finds what the import made.
     let out = buqi(&["assign", "张三", "积玉桥社区", "--database", &office.db]);
@@ -185,13 +227,21 @@ async fn importing_the_same_list_again_changes_nothing() {
         "{stdout}"
     );
     assert!(
-        stdout.ends_with("imported 3 communities: 0 created, 3 already there; 3 assignments\n"),
+        stdout.ends_with("imported 3 communities: 0 created, 3 already there; 0 assignments added; 0 community fields written\n"),
         "{stdout}"
     );
+    assert_eq!(text(&again.stderr), "");
     assert_eq!(
         office.store().await.audit().await.unwrap().len(),
         audit_lines
     );
+    let log = office.store().await.pull(office.li, 0, 1000).await.unwrap();
+    assert_eq!(
+        log.changes.len(),
+        13,
+        "东湖's 7 fields and 南湖花园's 6, no more"
+    );
+    assert_eq!(log.next, 19);
     assert_eq!(office.audited("community_add").await, 3);
     assert_eq!(
         office.communities_of(office.li).await,
@@ -230,7 +280,7 @@ async fn an_xlsx_with_english_headers_and_numeric_boundary_keys() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("    类型: 既有; 边界: 101 (4 points) (not stored yet)"),
+        stdout.contains("    类型: 既有; 边界: 101 (4 points)\n"),
         "{stdout}"
     );
     assert!(
@@ -242,7 +292,7 @@ async fn an_xlsx_with_english_headers_and_numeric_boundary_keys() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        stdout.ends_with("imported 2 communities: 2 created, 0 already there; 3 assignments\n"),
+        stdout.ends_with("imported 2 communities: 2 created, 0 already there; 3 assignments added; 7 community fields written\n"),
         "{stdout}"
     );
     assert_eq!(office.communities_of(office.zhang).await, ["白沙洲社区"]);
@@ -300,7 +350,7 @@ async fn a_dry_run_creates_nothing() {
     );
     assert!(
         stdout.contains(
-            "    区: 武昌区; 街道: 水果湖街道; 居委会: 东湖社区居委会; 类型: 既有; 边界: DH (4 points) (not stored yet)"
+            "    区: 武昌区; 街道: 水果湖街道; 居委会: 东湖社区居委会; 类型: 既有; 边界: DH (4 points)\n"
         ),
         "{stdout}"
     );
@@ -394,4 +444,24 @@ async fn a_csv_saved_in_gbk_is_refused_with_what_to_do() {
         stderr.contains("row 1 is not UTF-8 text: save the sheet as \"CSV UTF-8\""),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn a_surveyor_of_another_city_is_a_bad_row_and_nothing_is_written() {
+    let office = Office::new();
+    let path = office.dir.join("two-cities.csv");
+    std::fs::write(
+        &path,
+        "社区名称,城市,调查员\n东湖社区,武汉,张三\n外滩社区,上海,李四\n",
+    )
+    .unwrap();
+    let out = office.import(&path, &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("buqi import: row 3, 调查员: \"李四\" works in 武汉, not 上海: a user can be assigned only communities of their own city\n"),
+        "{stderr}"
+    );
+    assert_eq!(office.audited("community_add").await, 0);
+    assert!(office.store().await.communities().await.unwrap().is_empty());
 }

@@ -13,7 +13,9 @@ use buqi_schema::merge::{admit, Admitted, Replica};
 use buqi_server::merge::Refusal;
 use buqi_server::protocol::{PulledChange, Role};
 use buqi_server::secret::{code_hash, new_token, token_hash};
-use buqi_server::store::{DeviceAuth, PushContext, PushOutcome, Store, StoreError};
+use buqi_server::store::{
+    DeviceAuth, ImportRow, PushContext, PushOutcome, Store, StoreError, SERVER_DEVICE,
+};
 use chrono::{Duration, Utc};
 use common::*;
 use serde_json::json;
@@ -62,6 +64,7 @@ suite!(
     concurrent_pushers_never_make_a_puller_skip,
     a_user_reaches_only_their_own_city,
     a_photo_is_visible_only_through_a_record_of_it,
+    an_import_is_whole_or_nothing_and_never_overwrites,
 );
 
 const MAX_AHEAD: u64 = 3600;
@@ -1249,4 +1252,146 @@ async fn a_photo_is_visible_only_through_a_record_of_it(db: &TestDb) {
         .photo_visible(w.a.user.id, &in_shuiguohu)
         .await
         .unwrap());
+}
+
+async fn an_import_is_whole_or_nothing_and_never_overwrites(db: &TestDb) {
+    let w = world(db.store().await).await;
+    let now = Utc::now();
+    w.store
+        .add_user("浦东的调查员", Role::Surveyor, "上海", None, now)
+        .await
+        .unwrap();
+    let community = |name: &str, city: &str| buqi_server::store::Community {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        city: city.into(),
+    };
+    let donghu = community("东湖社区", CITY);
+    let fields = |district: &str| {
+        vec![
+            ("name".to_owned(), json!("东湖社区")),
+            ("district".to_owned(), json!(district)),
+            ("kind".to_owned(), json!("existing")),
+        ]
+    };
+    let good = ImportRow {
+        community: donghu.clone(),
+        surveyors: vec!["张三".into()],
+        fields: fields("武昌区"),
+    };
+    // The second row's surveyor works in another city: nothing of the first row is written.
+    let bad = ImportRow {
+        community: community("外滩社区", "上海"),
+        surveyors: vec!["张三".into()],
+        fields: vec![("district".to_owned(), json!("黄浦区"))],
+    };
+    let before = (
+        w.store.audit().await.unwrap().len(),
+        w.store.communities().await.unwrap().len(),
+    );
+    let err = w
+        .store
+        .import(vec![good.clone(), bad], now_hlc(), now)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::OtherCity { .. }), "{err}");
+    assert_eq!(
+        (
+            w.store.audit().await.unwrap().len(),
+            w.store.communities().await.unwrap().len()
+        ),
+        before
+    );
+    assert!(w.store.winners().await.unwrap().is_empty());
+    assert_eq!(w.store.pull(w.b.user.id, 0, 10).await.unwrap().next, 0);
+
+    let imported = w
+        .store
+        .import(vec![good.clone()], now_hlc(), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (imported.created, imported.assigned, imported.fields),
+        (1, 1, 3)
+    );
+    assert!(imported.kept.is_empty());
+    let pulled = w.store.pull(w.a.user.id, 0, 100).await.unwrap();
+    let of_donghu: Vec<_> = pulled
+        .changes
+        .iter()
+        .filter(|p| p.change.community == donghu.id)
+        .collect();
+    assert_eq!(of_donghu.len(), 3);
+    assert!(of_donghu.iter().all(|p| p.change.device == SERVER_DEVICE
+        && p.change.entity == donghu.id
+        && p.change.kind == buqi_schema::record::EntityKind::Community));
+
+    // Again: nothing at all.
+    let audited = w.store.audit().await.unwrap().len();
+    let again = w
+        .store
+        .import(vec![good.clone()], now_hlc(), now)
+        .await
+        .unwrap();
+    assert_eq!((again.created, again.assigned, again.fields), (0, 0, 0));
+    assert_eq!(w.store.audit().await.unwrap().len(), audited);
+    assert_eq!(w.store.pull(w.a.user.id, 0, 100).await.unwrap(), pulled);
+
+    // A surveyor corrects the district; a list with the old or another one does not undo it.
+    let district = of_donghu
+        .iter()
+        .find(|p| p.change.field == "district")
+        .unwrap();
+    let correction = Change {
+        kind: buqi_schema::record::EntityKind::Community,
+        ..change(
+            donghu.id,
+            donghu.id,
+            "district",
+            json!("洪山区"),
+            now_hlc(),
+            w.a.device,
+            Some(district.change.stamp()),
+        )
+    };
+    push(&w.store, &w.a, &[correction]).await;
+    let later = w
+        .store
+        .import(
+            vec![ImportRow {
+                fields: fields("江夏区"),
+                ..good
+            }],
+            now_hlc(),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(later.fields, 0);
+    assert_eq!(later.kept.len(), 1);
+    assert_eq!(
+        (
+            later.kept[0].field.as_str(),
+            &later.kept[0].held,
+            &later.kept[0].listed
+        ),
+        ("district", &json!("洪山区"), &json!("江夏区"))
+    );
+    let winner = w
+        .store
+        .winners()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.entity == donghu.id && x.field == "district")
+        .unwrap();
+    assert_eq!(winner.state.value, json!("洪山区"));
+    // The server's device id is not a tablet's to enroll.
+    let code = code_for(&w.store, "张三").await;
+    let err = w
+        .store
+        .enroll(&code_hash(&code), SERVER_DEVICE, "x", "h", Utc::now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::DeviceTaken { .. }), "{err}");
 }

@@ -3,14 +3,16 @@
 //!
 //! Everything is checked before anything is written: each bad cell is reported by the row number
 //! the spreadsheet shows (the header is row 1) and its column's header, and if there is any, the
-//! command changes nothing and exits 2. Then the communities are created and assigned, one by one
-//! (the store has no transaction spanning several communities). An import is idempotent: a row
-//! whose community is already on the server (the same id, or without an id the same name in the
-//! same city) is skipped, so an import that stopped half-way is finished by running it again.
+//! command changes nothing and exits 2. Then the whole list is written in one store transaction
+//! ([`Store::import`]): every community, assignment and community-record field, or nothing.
 //!
-//! The server's `communities` table holds only each community's id, name and city; the other
-//! columns (district, street, residents' committee, kind, boundary) are checked and shown by
-//! `--dry-run`, and not stored yet.
+//! The communities table holds each community's id, name and city; the list's other columns
+//! (district, street, residents' committee, kind, boundary), with the name and city, become fields
+//! of the community record (`district`, `street`, `residents_committee`, `kind`, `boundary`,
+//! `name`, `city`, as `buqi_schema::record` names them), written as the server's own changes so
+//! that tablets pull them like any change. A field the server already has a value for is left
+//! alone (a surveyor's correction is not overwritten; the command says which it kept), so
+//! importing again changes nothing.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -19,11 +21,12 @@ use std::process::ExitCode;
 
 use buqi_schema::survey::CommunityKind;
 use chrono::Utc;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget};
 use uuid::Uuid;
 
 use super::{fail, runtime, DatabaseArg};
-use crate::store::{Community, Store, StoreError};
+use crate::clock::ServerClock;
+use crate::store::{Community, ImportRow, Store, StoreError};
 
 /// `buqi import FILE [--boundaries FILE.geojson] [--dry-run]`.
 #[derive(clap::Args, Debug, Clone)]
@@ -663,28 +666,38 @@ async fn plan(
     header: &dyn Fn(Column) -> String,
 ) -> Result<(Vec<Step>, Vec<Problem>), StoreError> {
     let mut problems = Vec::new();
-    let mut users: HashMap<String, bool> = HashMap::new();
+    // Each surveyor's city, or None for a name that is no user.
+    let mut users: HashMap<String, Option<String>> = HashMap::new();
     for name in rows.iter().flat_map(|r| &r.surveyors) {
         if users.contains_key(name) {
             continue;
         }
-        let known = match store.password_hash(name).await {
-            Ok(_) => true,
-            Err(StoreError::NoUser(_)) => false,
+        let city = match store.user(name).await {
+            Ok(user) => Some(user.city),
+            Err(StoreError::NoUser(_)) => None,
             Err(e) => return Err(e),
         };
-        users.insert(name.clone(), known);
+        users.insert(name.clone(), city);
     }
     let existing = store.communities().await?;
     let mut steps = Vec::new();
     for row in rows {
         for name in &row.surveyors {
-            if !users[name] {
-                problems.push(Problem {
+            match &users[name] {
+                None => problems.push(Problem {
                     row: row.row,
                     column: Some(header(Column::Surveyor)),
                     message: format!("there is no user named {name:?} (buqi user add)"),
-                });
+                }),
+                Some(city) if *city != row.city => problems.push(Problem {
+                    row: row.row,
+                    column: Some(header(Column::Surveyor)),
+                    message: format!(
+                        "{name:?} works in {city}, not {}: a user can be assigned only communities of their own city",
+                        row.city
+                    ),
+                }),
+                Some(_) => {}
             }
         }
         let label = format!("{} ({})", row.name, row.city);
@@ -747,8 +760,8 @@ async fn plan(
     Ok((steps, problems))
 }
 
-/// The columns the server does not keep yet, as `区: 武昌区; 类型: 既有; …`.
-fn unstored(row: &Row) -> Vec<String> {
+/// The list's columns beyond name and city, as `区: 武昌区; 类型: 既有; …`.
+fn extra(row: &Row) -> Vec<String> {
     let mut parts = Vec::new();
     let mut put = |label: &str, value: &Option<String>| {
         if let Some(value) = value {
@@ -765,6 +778,38 @@ fn unstored(row: &Row) -> Vec<String> {
         parts.push(format!("边界: {key} ({} points)", ring.len()));
     }
     parts
+}
+
+/// The community record's fields a row gives, named and shaped as `buqi_schema::record` has
+/// them.
+fn record_fields(row: &Row) -> Vec<(String, serde_json::Value)> {
+    use serde_json::json;
+    let mut fields = vec![
+        ("name".to_owned(), json!(row.name)),
+        ("city".to_owned(), json!(row.city)),
+    ];
+    let texts = [
+        ("district", &row.district),
+        ("street", &row.street),
+        ("residents_committee", &row.residents_committee),
+    ];
+    for (field, value) in texts {
+        if let Some(value) = value {
+            fields.push((field.to_owned(), json!(value)));
+        }
+    }
+    if let Some(kind) = row.kind {
+        fields.push(("kind".to_owned(), json!(kind)));
+    }
+    if let Some(ring) = &row.boundary {
+        // The office's own files, not a measurement on site: `documents`. No area: the tablet
+        // measures one if the surveyor walks the boundary.
+        fields.push((
+            "boundary".to_owned(),
+            json!({ "ring": ring, "method": "documents" }),
+        ));
+    }
+    fields
 }
 
 fn refuse(problems: &[Problem], file: &Path) -> ExitCode {
@@ -857,9 +902,9 @@ fn dry_run(steps: &[Step]) {
             "row {}: {verb} {} ({}), id {}",
             step.row.row, c.name, c.city, c.id
         );
-        let extra = unstored(&step.row);
+        let extra = extra(&step.row);
         if !extra.is_empty() {
-            println!("    {} (not stored yet)", extra.join("; "));
+            println!("    {}", extra.join("; "));
         }
         if !step.row.surveyors.is_empty() {
             println!("    would assign to {}", step.row.surveyors.join("、"));
@@ -874,62 +919,66 @@ fn dry_run(steps: &[Step]) {
 }
 
 async fn write(store: &Store, steps: &[Step]) -> ExitCode {
-    let bar = ProgressBar::with_draw_target(Some(steps.len() as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}") {
-        bar.set_style(style);
-    }
-    let (mut created, mut assignments) = (0, 0);
-    for (done, step) in steps.iter().enumerate() {
-        let c = &step.community;
-        bar.set_message(c.name.clone());
-        let result = async {
-            if !step.exists {
-                store.add_community(c.clone(), Utc::now()).await?;
-            }
-            for user in &step.row.surveyors {
-                store.assign(user, &c.id.to_string(), Utc::now()).await?;
-            }
-            Ok::<(), StoreError>(())
-        }
+    let rows: Vec<ImportRow> = steps
+        .iter()
+        .map(|step| ImportRow {
+            community: step.community.clone(),
+            surveyors: step.row.surveyors.clone(),
+            fields: record_fields(&step.row),
+        })
+        .collect();
+    // One transaction: a bar would only say "waiting"; a spinner says it is not stuck.
+    let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    spinner.set_message(format!("importing {} communities", rows.len()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let imported = store
+        .import(rows, ServerClock::new().now(), Utc::now())
         .await;
-        if let Err(e) = result {
-            bar.finish_and_clear();
+    spinner.finish_and_clear();
+    let imported = match imported {
+        Ok(imported) => imported,
+        Err(e) => {
             return fail(
                 "import",
-                format!(
-                    "row {}, {} ({}): {e}. The {done} rows above it were imported; run the same import again to finish (rows already imported are skipped)",
-                    step.row.row, c.name, c.city
-                ),
-            );
+                format!("{e}; nothing was imported (the list is written whole or not at all)"),
+            )
         }
+    };
+    let row_of: HashMap<Uuid, &Step> = steps.iter().map(|s| (s.community.id, s)).collect();
+    for step in steps {
+        let c = &step.community;
         let mut line = if step.exists {
             format!("already there: {} ({}), id {}", c.name, c.city, c.id)
         } else {
-            created += 1;
             format!("created {} ({}), id {}", c.name, c.city, c.id)
         };
         if !step.row.surveyors.is_empty() {
-            assignments += step.row.surveyors.len();
             line.push_str(&format!("; assigned to {}", step.row.surveyors.join("、")));
         }
-        bar.suspend(|| println!("{line}"));
-        bar.inc(1);
+        println!("{line}");
     }
-    bar.finish_and_clear();
-    println!(
-        "imported {} communities: {created} created, {} already there; {assignments} assignments",
-        steps.len(),
-        steps.len() - created
-    );
-    let unstored_rows = steps
-        .iter()
-        .filter(|s| !unstored(&s.row).is_empty())
-        .count();
-    if unstored_rows > 0 {
+    for kept in &imported.kept {
+        let Some(step) = row_of.get(&kept.community) else {
+            continue;
+        };
         eprintln!(
-            "buqi import: note: the server keeps only each community's id, name and city for now; the district, street, residents' committee, kind and boundary of {unstored_rows} communities were checked but not stored (buqi import --dry-run shows them)"
+            "buqi import: row {}, {} ({}): kept the server's {} {} (the list says {})",
+            step.row.row,
+            step.community.name,
+            step.community.city,
+            kept.field,
+            kept.held,
+            kept.listed
         );
     }
+    println!(
+        "imported {} communities: {} created, {} already there; {} assignments added; {} community fields written",
+        steps.len(),
+        imported.created,
+        steps.len() - imported.created,
+        imported.assigned,
+        imported.fields
+    );
     ExitCode::SUCCESS
 }
 

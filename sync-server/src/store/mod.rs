@@ -35,13 +35,63 @@ use crate::protocol::{CommunityInfo, PulledChange, Role, UserInfo};
 pub use error::{Result, StoreError};
 pub use postgres::PgStore;
 use rows::{
-    field_state, next_cursor, parse_kind, parse_role, touched_entities, ChangeRow, ChangeText,
-    CHANGE_COLUMNS,
+    field_state, next_cursor, parse_kind, parse_role, parse_value, touched_entities, ChangeRow,
+    ChangeText, CHANGE_COLUMNS,
 };
 pub use sqlite::SqliteStore;
 
 /// The database's schema version this server writes (the last migration's number).
 pub const SCHEMA_VERSION: i64 = 2;
+
+/// The device id of the server's own changes (the community fields `buqi import` writes). No
+/// tablet can have it: tablets' ids are UUIDv7s, and enrollment refuses this one.
+pub const SERVER_DEVICE: Uuid = Uuid::from_u128(0x0000_0000_0000_0000_8000_0000_0000_0001);
+
+/// One community of an imported list: the community, who is assigned it, and the fields of its
+/// community record the office's list gives (in the shape of `buqi_schema::record`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    pub community: Community,
+    pub surveyors: Vec<String>,
+    pub fields: Vec<(String, serde_json::Value)>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Imported {
+    /// Communities created.
+    pub created: usize,
+    /// Assignments added.
+    pub assigned: usize,
+    /// Community-record fields written (as the server's changes).
+    pub fields: usize,
+    /// Fields the server already had with another value: kept, not overwritten.
+    pub kept: Vec<Kept>,
+}
+
+/// A field of a community record that the import did not write, because the server holds
+/// another value for it (a surveyor's correction, or an earlier list's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kept {
+    pub community: Uuid,
+    pub field: String,
+    pub held: serde_json::Value,
+    pub listed: serde_json::Value,
+}
+
+/// A change of the server's own to a community record's field, first set (no base).
+fn server_change(community: Uuid, field: &str, value: &serde_json::Value, now: Hlc) -> Change {
+    Change {
+        community,
+        kind: EntityKind::Community,
+        entity: community,
+        field: field.to_owned(),
+        value: value.clone(),
+        hlc: now,
+        device: SERVER_DEVICE,
+        base: None,
+    }
+}
 
 /// A user of the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,6 +322,14 @@ impl Store {
         }
     }
 
+    /// A user, by name.
+    pub async fn user(&self, name: &str) -> Result<User> {
+        match self {
+            Store::Sqlite(s) => s.user(name).await,
+            Store::Postgres(s) => s.user(name).await,
+        }
+    }
+
     /// A user's password hash, if they have a password.
     pub async fn password_hash(&self, user: &str) -> Result<Option<String>> {
         match self {
@@ -331,6 +389,24 @@ impl Store {
         }
     }
 
+    /// Writes an imported list in one transaction: every community, assignment and
+    /// community-record field, or nothing. A community already held must have the same name and
+    /// city; a surveyor must be of the community's city. A field is written (stamped `now`, by
+    /// [`SERVER_DEVICE`], and numbered in the log, so tablets pull it like any change) only when
+    /// the server has no value for it: importing again changes nothing, and a value a surveyor
+    /// set is never overwritten (it is reported in [`Imported::kept`]).
+    pub async fn import(
+        &self,
+        rows: Vec<ImportRow>,
+        now: Hlc,
+        at: DateTime<Utc>,
+    ) -> Result<Imported> {
+        match self {
+            Store::Sqlite(s) => s.import(rows, now, at).await,
+            Store::Postgres(s) => s.import(rows, now, at).await,
+        }
+    }
+
     /// Uses up an enrollment code: the device is enrolled for the code's user with the token
     /// whose hash is `token_hash`. A device enrolled before for the same user gets the new token
     /// (the old one stops working) and is no longer revoked.
@@ -342,6 +418,12 @@ impl Store {
         token_hash: &str,
         at: DateTime<Utc>,
     ) -> Result<Enrolled> {
+        if device == SERVER_DEVICE {
+            return Err(StoreError::DeviceTaken {
+                device,
+                user: "the server itself".into(),
+            });
+        }
         match self {
             Store::Sqlite(s) => s.enroll(code_hash, device, name, token_hash, at).await,
             Store::Postgres(s) => s.enroll(code_hash, device, name, token_hash, at).await,

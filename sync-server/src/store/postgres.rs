@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use buqi_schema::change::Change;
+use buqi_schema::change::{Change, Hlc};
 use buqi_schema::merge::Conflict;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -20,10 +20,12 @@ use uuid::Uuid;
 
 use super::migrations::POSTGRES as MIGRATIONS;
 use super::{
-    field_state, next_cursor, parse_kind, parse_role, shown_url, touched_entities, AuditEntry,
-    ChangeRow, ChangeText, Community, Device, DeviceAuth, Enrolled, Pulled, PushContext,
-    PushOutcome, Result, StoreError, User, Winner, CHANGE_COLUMNS, SCHEMA_VERSION,
+    field_state, next_cursor, parse_kind, parse_role, parse_value, server_change, shown_url,
+    touched_entities, AuditEntry, ChangeRow, ChangeText, Community, Device, DeviceAuth, Enrolled,
+    ImportRow, Imported, Kept, Pulled, PushContext, PushOutcome, Result, StoreError, User, Winner,
+    CHANGE_COLUMNS, SCHEMA_VERSION, SERVER_DEVICE,
 };
+use crate::clock::DEFAULT_MAX_AHEAD_SECS;
 use crate::merge::{self, identity, Identity};
 
 /// Connections the pool keeps at most.
@@ -266,6 +268,169 @@ fn change_of(row: &Row) -> Result<ChangeRow> {
     })
 }
 
+/// Who a write of changes is by, for the audit log.
+struct Author {
+    user: Option<Uuid>,
+    device: Uuid,
+    batch: Option<Uuid>,
+}
+
+/// Merges `changes` (already authorized) into the log in `tx`, which holds the counter's lock
+/// (`last` its value): loads what they touch, plans by [`merge::plan`] and writes the plan.
+/// Writes nothing for a replay.
+async fn apply<C: GenericClient>(
+    tx: &C,
+    changes: &[Change],
+    last: i64,
+    now: Hlc,
+    max_ahead: u64,
+    at: &DateTime<Utc>,
+    by: &Author,
+) -> Result<PushOutcome> {
+    let touched = touched_entities(changes);
+    let mut entities = HashMap::new();
+    for row in query(
+        tx,
+        "SELECT id, community, kind FROM entities WHERE id = ANY($1)",
+        &[&touched],
+    )
+    .await?
+    {
+        let kind: String = row.try_get(2)?;
+        entities.insert(
+            row.try_get::<_, Uuid>(0)?,
+            (row.try_get::<_, Uuid>(1)?, parse_kind(&kind)?),
+        );
+    }
+    let stored = query(
+        tx,
+        &format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE entity = ANY($1)"),
+        &[&touched],
+    )
+    .await?
+    .iter()
+    .map(|row| change_of(row)?.stored())
+    .collect::<Result<Vec<_>>>()?;
+
+    let plan = merge::plan(changes, &stored, &entities, now, max_ahead)?;
+    if plan.is_empty() {
+        // A replay: nothing to write.
+        return Ok(PushOutcome {
+            accepted: 0,
+            duplicates: plan.duplicates,
+            last_seq: last,
+        });
+    }
+    for e in &plan.entities {
+        execute(
+            tx,
+            "INSERT INTO entities (id, community, kind) VALUES ($1, $2, $3)",
+            &[&e.id, &e.community, &e.kind.id()],
+        )
+        .await?;
+    }
+    let mut rows: HashMap<Identity, i64> = stored
+        .iter()
+        .map(|s| (identity(&s.admitted), s.row))
+        .collect();
+    let mut seq = last;
+    for admitted in &plan.inserts {
+        seq += 1;
+        let c = &admitted.change;
+        let text = ChangeText::of(admitted);
+        let row = query_one(
+            tx,
+            "WITH inserted AS (
+                 INSERT INTO changes (seq, community, kind, entity, field, value, hlc, device,
+                                      capped_from, base_hlc, base_device, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 RETURNING id
+             )
+             INSERT INTO audit (at, action, user_id, device_id, batch, change_id)
+             SELECT $12, 'change', $13, $8, $14, id FROM inserted
+             RETURNING change_id",
+            &[
+                &seq,
+                &c.community,
+                &c.kind.id(),
+                &c.entity,
+                &c.field,
+                &text.value,
+                &text.hlc,
+                &c.device,
+                &text.capped_from,
+                &text.base_hlc,
+                &text.base_device,
+                at,
+                &by.user,
+                &by.batch,
+            ],
+        )
+        .await?;
+        rows.insert(identity(admitted), row.try_get(0)?);
+    }
+    for recap in &plan.recaps {
+        seq += 1;
+        execute(
+            tx,
+            "UPDATE changes SET hlc = $2, seq = $3 WHERE id = $1",
+            &[&recap.row, &recap.hlc.to_hex(), &seq],
+        )
+        .await?;
+        let mut line = Audit::new("recap");
+        line.user = by.user;
+        line.device = Some(by.device);
+        line.batch = by.batch;
+        line.change = Some(recap.row);
+        line.detail = Some(format!("capped to {}", recap.hlc));
+        audit(tx, at, line).await?;
+    }
+    for f in &plan.fields {
+        let row_of = |stamp| {
+            rows.get(&(f.entity, f.field.clone(), stamp))
+                .copied()
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "record {} field {:?}: a change the merge names is not stored",
+                        f.entity, f.field
+                    ))
+                })
+        };
+        execute(
+            tx,
+            "INSERT INTO field_winners (entity, field, change_id) VALUES ($1, $2, $3)
+             ON CONFLICT (entity, field) DO UPDATE SET change_id = excluded.change_id",
+            &[&f.entity, &f.field, &row_of(f.winner)?],
+        )
+        .await?;
+        execute(
+            tx,
+            "DELETE FROM conflicts WHERE entity = $1 AND field = $2",
+            &[&f.entity, &f.field],
+        )
+        .await?;
+        for (winner, loser) in &f.conflicts {
+            execute(
+                tx,
+                "INSERT INTO conflicts (entity, field, winner, loser) VALUES ($1, $2, $3, $4)",
+                &[&f.entity, &f.field, &row_of(*winner)?, &row_of(*loser)?],
+            )
+            .await?;
+        }
+    }
+    execute(
+        tx,
+        "UPDATE sync_counter SET last_seq = $1 WHERE id = 1",
+        &[&seq],
+    )
+    .await?;
+    Ok(PushOutcome {
+        accepted: plan.accepted,
+        duplicates: plan.duplicates,
+        last_seq: seq,
+    })
+}
+
 fn device_of(row: &Row) -> Result<Device> {
     Ok(Device {
         id: row.try_get(0)?,
@@ -378,6 +543,11 @@ impl PgStore {
         audit(&tx, &at, line).await?;
         tx.commit().await?;
         Ok(user)
+    }
+
+    pub async fn user(&self, name: &str) -> Result<User> {
+        let client = self.pool.get().await?;
+        user_named(&client, name).await
     }
 
     pub async fn password_hash(&self, user: &str) -> Result<Option<String>> {
@@ -715,149 +885,115 @@ impl PgStore {
         };
         merge::authorize(&changes, auth.device, &scope)?;
 
-        let touched = touched_entities(&changes);
-        let mut entities = HashMap::new();
-        for row in query(
-            &tx,
-            "SELECT id, community, kind FROM entities WHERE id = ANY($1)",
-            &[&touched],
-        )
-        .await?
-        {
-            let kind: String = row.try_get(2)?;
-            entities.insert(
-                row.try_get::<_, Uuid>(0)?,
-                (row.try_get::<_, Uuid>(1)?, parse_kind(&kind)?),
-            );
-        }
-        let stored = query(
-            &tx,
-            &format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE entity = ANY($1)"),
-            &[&touched],
-        )
-        .await?
-        .iter()
-        .map(|row| change_of(row)?.stored())
-        .collect::<Result<Vec<_>>>()?;
+        let by = Author {
+            user: Some(auth.user.id),
+            device: auth.device,
+            batch: Some(cx.batch),
+        };
+        let outcome = apply(&tx, &changes, last, cx.now, cx.max_ahead_secs, &cx.at, &by).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
 
-        let plan = merge::plan(&changes, &stored, &entities, cx.now, cx.max_ahead_secs)?;
-        if plan.is_empty() {
-            // A replay: nothing to write (dropping the transaction rolls it back).
-            return Ok(PushOutcome {
-                accepted: 0,
-                duplicates: plan.duplicates,
-                last_seq: last,
-            });
-        }
-        for e in &plan.entities {
-            execute(
+    pub async fn import(
+        &self,
+        rows: Vec<ImportRow>,
+        now: Hlc,
+        at: DateTime<Utc>,
+    ) -> Result<Imported> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // The counter's lock first, as a push takes it: the community fields are numbered in
+        // the log in commit order like any change.
+        let last: i64 = query_one(
+            &tx,
+            "SELECT last_seq FROM sync_counter WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await?
+        .try_get(0)?;
+        let mut out = Imported::default();
+        let mut changes = Vec::new();
+        for row in &rows {
+            let c = &row.community;
+            let created = execute(
                 &tx,
-                "INSERT INTO entities (id, community, kind) VALUES ($1, $2, $3)",
-                &[&e.id, &e.community, &e.kind.id()],
+                "INSERT INTO communities (id, name, city, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO NOTHING",
+                &[&c.id, &c.name, &c.city, &at],
             )
             .await?;
-        }
-        let mut rows: HashMap<Identity, i64> = stored
-            .iter()
-            .map(|s| (identity(&s.admitted), s.row))
-            .collect();
-        let mut seq = last;
-        for admitted in &plan.inserts {
-            seq += 1;
-            let c = &admitted.change;
-            let text = ChangeText::of(admitted);
-            let row = query_one(
-                &tx,
-                "WITH inserted AS (
-                     INSERT INTO changes (seq, community, kind, entity, field, value, hlc, device,
-                                          capped_from, base_hlc, base_device, received_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                     RETURNING id
-                 )
-                 INSERT INTO audit (at, action, user_id, device_id, batch, change_id)
-                 SELECT $12, 'change', $13, $8, $14, id FROM inserted
-                 RETURNING change_id",
-                &[
-                    &seq,
-                    &c.community,
-                    &c.kind.id(),
-                    &c.entity,
-                    &c.field,
-                    &text.value,
-                    &text.hlc,
-                    &c.device,
-                    &text.capped_from,
-                    &text.base_hlc,
-                    &text.base_device,
-                    &cx.at,
-                    &auth.user.id,
-                    &cx.batch,
-                ],
-            )
-            .await?;
-            rows.insert(identity(admitted), row.try_get(0)?);
-        }
-        for recap in &plan.recaps {
-            seq += 1;
-            execute(
-                &tx,
-                "UPDATE changes SET hlc = $2, seq = $3 WHERE id = $1",
-                &[&recap.row, &recap.hlc.to_hex(), &seq],
-            )
-            .await?;
-            let mut line = Audit::new("recap");
-            line.user = Some(auth.user.id);
-            line.device = Some(auth.device);
-            line.batch = Some(cx.batch);
-            line.change = Some(recap.row);
-            line.detail = Some(format!("capped to {}", recap.hlc));
-            audit(&tx, &cx.at, line).await?;
-        }
-        for f in &plan.fields {
-            let row_of = |stamp| {
-                rows.get(&(f.entity, f.field.clone(), stamp))
-                    .copied()
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!(
-                            "record {} field {:?}: a change the merge names is not stored",
-                            f.entity, f.field
-                        ))
-                    })
-            };
-            execute(
-                &tx,
-                "INSERT INTO field_winners (entity, field, change_id) VALUES ($1, $2, $3)
-                 ON CONFLICT (entity, field) DO UPDATE SET change_id = excluded.change_id",
-                &[&f.entity, &f.field, &row_of(f.winner)?],
-            )
-            .await?;
-            execute(
-                &tx,
-                "DELETE FROM conflicts WHERE entity = $1 AND field = $2",
-                &[&f.entity, &f.field],
-            )
-            .await?;
-            for (winner, loser) in &f.conflicts {
-                execute(
+            if created > 0 {
+                out.created += 1;
+                let mut line = Audit::new("community_add");
+                line.detail = Some(format!("{} {} ({}) by import", c.id, c.name, c.city));
+                audit(&tx, &at, line).await?;
+            } else {
+                let held = find_community(&tx, &c.id.to_string()).await?;
+                if (&held.name, &held.city) != (&c.name, &c.city) {
+                    return Err(StoreError::CommunityExists(c.id));
+                }
+            }
+            for name in &row.surveyors {
+                let user = user_named(&tx, name).await?;
+                if user.city != c.city {
+                    return Err(StoreError::OtherCity {
+                        user: user.name,
+                        user_city: user.city,
+                        community: c.id,
+                        name: c.name.clone(),
+                        city: c.city.clone(),
+                    });
+                }
+                let added = execute(
                     &tx,
-                    "INSERT INTO conflicts (entity, field, winner, loser) VALUES ($1, $2, $3, $4)",
-                    &[&f.entity, &f.field, &row_of(*winner)?, &row_of(*loser)?],
+                    "INSERT INTO assignments (user_id, community, assigned_at) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING",
+                    &[&user.id, &c.id, &at],
                 )
                 .await?;
+                if added > 0 {
+                    out.assigned += 1;
+                    let mut line = Audit::new("assign");
+                    line.user = Some(user.id);
+                    line.detail = Some(c.id.to_string());
+                    audit(&tx, &at, line).await?;
+                }
+            }
+            for (field, value) in &row.fields {
+                let held = query_opt(
+                    &tx,
+                    "SELECT c.value FROM field_winners w JOIN changes c ON c.id = w.change_id
+                     WHERE w.entity = $1 AND w.field = $2",
+                    &[&c.id, field],
+                )
+                .await?;
+                match held {
+                    None => changes.push(server_change(c.id, field, value, now)),
+                    Some(held) => {
+                        let held = parse_value(&held.try_get::<_, String>(0)?)?;
+                        if held != *value {
+                            out.kept.push(Kept {
+                                community: c.id,
+                                field: field.clone(),
+                                held,
+                                listed: value.clone(),
+                            });
+                        }
+                    }
+                }
             }
         }
-        execute(
-            &tx,
-            "UPDATE sync_counter SET last_seq = $1 WHERE id = 1",
-            &[&seq],
-        )
-        .await?;
+        let by = Author {
+            user: None,
+            device: SERVER_DEVICE,
+            batch: None,
+        };
+        out.fields = apply(&tx, &changes, last, now, DEFAULT_MAX_AHEAD_SECS, &at, &by)
+            .await?
+            .accepted;
         tx.commit().await?;
-        Ok(PushOutcome {
-            accepted: plan.accepted,
-            duplicates: plan.duplicates,
-            last_seq: seq,
-        })
+        Ok(out)
     }
 
     pub async fn pull(&self, user: Uuid, after: i64, limit: usize) -> Result<Pulled> {

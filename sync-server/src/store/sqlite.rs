@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use buqi_schema::change::Change;
+use buqi_schema::change::{Change, Hlc};
 use buqi_schema::merge::Conflict;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
@@ -20,10 +20,12 @@ use uuid::Uuid;
 
 use super::migrations::SQLITE as MIGRATIONS;
 use super::{
-    field_state, next_cursor, parse_kind, parse_role, rfc3339, touched_entities, AuditEntry,
-    ChangeRow, ChangeText, Community, Device, DeviceAuth, Enrolled, Pulled, PushContext,
-    PushOutcome, Result, StoreError, User, Winner, CHANGE_COLUMNS, SCHEMA_VERSION,
+    field_state, next_cursor, parse_kind, parse_role, parse_value, rfc3339, server_change,
+    touched_entities, AuditEntry, ChangeRow, ChangeText, Community, Device, DeviceAuth, Enrolled,
+    ImportRow, Imported, Kept, Pulled, PushContext, PushOutcome, Result, StoreError, User, Winner,
+    CHANGE_COLUMNS, SCHEMA_VERSION, SERVER_DEVICE,
 };
+use crate::clock::DEFAULT_MAX_AHEAD_SECS;
 use crate::merge::{self, identity, Identity};
 
 /// Read connections kept open between reads.
@@ -472,6 +474,11 @@ impl SqliteStore {
         .await
     }
 
+    pub async fn user(&self, name: &str) -> Result<User> {
+        let name = name.to_owned();
+        self.read(move |conn| user_named(conn, &name)).await
+    }
+
     pub async fn password_hash(&self, user: &str) -> Result<Option<String>> {
         let user = user.to_owned();
         self.read(move |conn| {
@@ -805,129 +812,105 @@ impl SqliteStore {
                 assigned: assigned_cities(&tx, auth.user.id)?,
             };
             merge::authorize(&changes, auth.device, &scope)?;
-            let last: i64 =
-                tx.query_row("SELECT last_seq FROM sync_counter WHERE id = 1", [], |r| {
-                    r.get(0)
-                })?;
-
-            let mut entities = HashMap::new();
-            let mut stored = Vec::new();
-            for entity in touched_entities(&changes) {
-                let held: Option<(String, String)> = tx
-                    .query_row(
-                        "SELECT community, kind FROM entities WHERE id = ?1",
-                        [entity.to_string()],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
-                if let Some((community, kind)) = held {
-                    entities.insert(entity, (uuid(&community)?, parse_kind(&kind)?));
-                }
-                for row in changes_where(&tx, "entity = ?1", &[&entity.to_string()])? {
-                    stored.push(row.stored()?);
-                }
-            }
-
-            let plan = merge::plan(&changes, &stored, &entities, now, max_ahead)?;
-            if plan.is_empty() {
-                // A replay: nothing to write (the transaction rolls back, untouched).
-                return Ok(PushOutcome {
-                    accepted: 0,
-                    duplicates: plan.duplicates,
-                    last_seq: last,
-                });
-            }
-            for e in &plan.entities {
-                tx.execute(
-                    "INSERT INTO entities (id, community, kind) VALUES (?1, ?2, ?3)",
-                    params![e.id.to_string(), e.community.to_string(), e.kind.id()],
-                )?;
-            }
-            let mut rows: HashMap<Identity, i64> = stored
-                .iter()
-                .map(|s| (identity(&s.admitted), s.row))
-                .collect();
-            let mut seq = last;
-            for admitted in &plan.inserts {
-                seq += 1;
-                let c = &admitted.change;
-                let text = ChangeText::of(admitted);
-                tx.execute(
-                    "INSERT INTO changes (seq, community, kind, entity, field, value, hlc, device,
-                                          capped_from, base_hlc, base_device, received_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                    params![
-                        seq,
-                        c.community.to_string(),
-                        c.kind.id(),
-                        c.entity.to_string(),
-                        c.field,
-                        text.value,
-                        text.hlc,
-                        c.device.to_string(),
-                        text.capped_from,
-                        text.base_hlc,
-                        text.base_device.map(|d| d.to_string()),
-                        rfc3339(&at),
-                    ],
-                )?;
-                let row = tx.last_insert_rowid();
-                rows.insert(identity(admitted), row);
-                let mut line = Audit::new("change");
-                line.user = Some(auth.user.id);
-                line.device = Some(auth.device);
-                line.batch = Some(batch);
-                line.change = Some(row);
-                audit(&tx, &at, line)?;
-            }
-            for recap in &plan.recaps {
-                seq += 1;
-                tx.execute(
-                    "UPDATE changes SET hlc = ?2, seq = ?3 WHERE id = ?1",
-                    params![recap.row, recap.hlc.to_hex(), seq],
-                )?;
-                let mut line = Audit::new("recap");
-                line.user = Some(auth.user.id);
-                line.device = Some(auth.device);
-                line.batch = Some(batch);
-                line.change = Some(recap.row);
-                line.detail = Some(format!("capped to {}", recap.hlc));
-                audit(&tx, &at, line)?;
-            }
-            for f in &plan.fields {
-                let row_of = |stamp| {
-                    rows.get(&(f.entity, f.field.clone(), stamp))
-                        .copied()
-                        .ok_or_else(|| {
-                            StoreError::Corrupt(format!(
-                                "record {} field {:?}: a change the merge names is not stored",
-                                f.entity, f.field
-                            ))
-                        })
-                };
-                tx.execute(
-                    "INSERT INTO field_winners (entity, field, change_id) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (entity, field) DO UPDATE SET change_id = excluded.change_id",
-                    params![f.entity.to_string(), f.field, row_of(f.winner)?],
-                )?;
-                tx.execute(
-                    "DELETE FROM conflicts WHERE entity = ?1 AND field = ?2",
-                    params![f.entity.to_string(), f.field],
-                )?;
-                for (winner, loser) in &f.conflicts {
-                    tx.execute(
-                        "INSERT INTO conflicts (entity, field, winner, loser) VALUES (?1, ?2, ?3, ?4)",
-                        params![f.entity.to_string(), f.field, row_of(*winner)?, row_of(*loser)?],
-                    )?;
-                }
-            }
-            tx.execute("UPDATE sync_counter SET last_seq = ?1 WHERE id = 1", [seq])?;
+            let by = Author {
+                user: Some(auth.user.id),
+                device: auth.device,
+                batch: Some(batch),
+            };
+            let outcome = apply(&tx, &changes, now, max_ahead, &at, &by)?;
             tx.commit()?;
-            Ok(PushOutcome {
-                accepted: plan.accepted,
-                duplicates: plan.duplicates,
-                last_seq: seq,
-            })
+            Ok(outcome)
+        })
+        .await
+    }
+
+    pub async fn import(
+        &self,
+        rows: Vec<ImportRow>,
+        now: Hlc,
+        at: DateTime<Utc>,
+    ) -> Result<Imported> {
+        self.write(move |conn| {
+            // One transaction, under the lock pushes take: the whole list or nothing, and the
+            // community fields numbered in the log like any push.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut out = Imported::default();
+            let mut changes = Vec::new();
+            for row in &rows {
+                let c = &row.community;
+                let created = tx.execute(
+                    "INSERT INTO communities (id, name, city, created_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (id) DO NOTHING",
+                    params![c.id.to_string(), c.name, c.city, rfc3339(&at)],
+                )?;
+                if created > 0 {
+                    out.created += 1;
+                    let mut line = Audit::new("community_add");
+                    line.detail = Some(format!("{} {} ({}) by import", c.id, c.name, c.city));
+                    audit(&tx, &at, line)?;
+                } else {
+                    let held = find_community(&tx, &c.id.to_string())?;
+                    if (&held.name, &held.city) != (&c.name, &c.city) {
+                        return Err(StoreError::CommunityExists(c.id));
+                    }
+                }
+                for name in &row.surveyors {
+                    let user = user_named(&tx, name)?;
+                    if user.city != c.city {
+                        return Err(StoreError::OtherCity {
+                            user: user.name,
+                            user_city: user.city,
+                            community: c.id,
+                            name: c.name.clone(),
+                            city: c.city.clone(),
+                        });
+                    }
+                    let added = tx.execute(
+                        "INSERT INTO assignments (user_id, community, assigned_at)
+                         VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                        params![user.id.to_string(), c.id.to_string(), rfc3339(&at)],
+                    )?;
+                    if added > 0 {
+                        out.assigned += 1;
+                        let mut line = Audit::new("assign");
+                        line.user = Some(user.id);
+                        line.detail = Some(c.id.to_string());
+                        audit(&tx, &at, line)?;
+                    }
+                }
+                for (field, value) in &row.fields {
+                    let held: Option<String> = tx
+                        .query_row(
+                            "SELECT c.value FROM field_winners w JOIN changes c ON c.id = w.change_id
+                             WHERE w.entity = ?1 AND w.field = ?2",
+                            params![c.id.to_string(), field],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    match held {
+                        None => changes.push(server_change(c.id, field, value, now)),
+                        Some(text) => {
+                            let held = parse_value(&text)?;
+                            if held != *value {
+                                out.kept.push(Kept {
+                                    community: c.id,
+                                    field: field.clone(),
+                                    held,
+                                    listed: value.clone(),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            let by = Author {
+                user: None,
+                device: SERVER_DEVICE,
+                batch: None,
+            };
+            out.fields = apply(&tx, &changes, now, DEFAULT_MAX_AHEAD_SECS, &at, &by)?.accepted;
+            tx.commit()?;
+            Ok(out)
         })
         .await
     }
@@ -1100,6 +1083,151 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+/// Who a write of changes is by, for the audit log.
+struct Author {
+    user: Option<Uuid>,
+    device: Uuid,
+    batch: Option<Uuid>,
+}
+
+/// Merges `changes` (already authorized) into the log in `tx`, which holds the write lock: loads
+/// what they touch, plans by [`merge::plan`] and writes the plan. Writes nothing for a replay.
+fn apply(
+    tx: &Transaction,
+    changes: &[Change],
+    now: Hlc,
+    max_ahead: u64,
+    at: &DateTime<Utc>,
+    by: &Author,
+) -> Result<PushOutcome> {
+    let last: i64 = tx.query_row("SELECT last_seq FROM sync_counter WHERE id = 1", [], |r| {
+        r.get(0)
+    })?;
+
+    let mut entities = HashMap::new();
+    let mut stored = Vec::new();
+    for entity in touched_entities(changes) {
+        let held: Option<(String, String)> = tx
+            .query_row(
+                "SELECT community, kind FROM entities WHERE id = ?1",
+                [entity.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((community, kind)) = held {
+            entities.insert(entity, (uuid(&community)?, parse_kind(&kind)?));
+        }
+        for row in changes_where(tx, "entity = ?1", &[&entity.to_string()])? {
+            stored.push(row.stored()?);
+        }
+    }
+
+    let plan = merge::plan(changes, &stored, &entities, now, max_ahead)?;
+    if plan.is_empty() {
+        // A replay: nothing to write.
+        return Ok(PushOutcome {
+            accepted: 0,
+            duplicates: plan.duplicates,
+            last_seq: last,
+        });
+    }
+    for e in &plan.entities {
+        tx.execute(
+            "INSERT INTO entities (id, community, kind) VALUES (?1, ?2, ?3)",
+            params![e.id.to_string(), e.community.to_string(), e.kind.id()],
+        )?;
+    }
+    let mut rows: HashMap<Identity, i64> = stored
+        .iter()
+        .map(|s| (identity(&s.admitted), s.row))
+        .collect();
+    let mut seq = last;
+    for admitted in &plan.inserts {
+        seq += 1;
+        let c = &admitted.change;
+        let text = ChangeText::of(admitted);
+        tx.execute(
+            "INSERT INTO changes (seq, community, kind, entity, field, value, hlc, device,
+                                  capped_from, base_hlc, base_device, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                seq,
+                c.community.to_string(),
+                c.kind.id(),
+                c.entity.to_string(),
+                c.field,
+                text.value,
+                text.hlc,
+                c.device.to_string(),
+                text.capped_from,
+                text.base_hlc,
+                text.base_device.map(|d| d.to_string()),
+                rfc3339(at),
+            ],
+        )?;
+        let row = tx.last_insert_rowid();
+        rows.insert(identity(admitted), row);
+        let mut line = Audit::new("change");
+        line.user = by.user;
+        line.device = Some(by.device);
+        line.batch = by.batch;
+        line.change = Some(row);
+        audit(tx, at, line)?;
+    }
+    for recap in &plan.recaps {
+        seq += 1;
+        tx.execute(
+            "UPDATE changes SET hlc = ?2, seq = ?3 WHERE id = ?1",
+            params![recap.row, recap.hlc.to_hex(), seq],
+        )?;
+        let mut line = Audit::new("recap");
+        line.user = by.user;
+        line.device = Some(by.device);
+        line.batch = by.batch;
+        line.change = Some(recap.row);
+        line.detail = Some(format!("capped to {}", recap.hlc));
+        audit(tx, at, line)?;
+    }
+    for f in &plan.fields {
+        let row_of = |stamp| {
+            rows.get(&(f.entity, f.field.clone(), stamp))
+                .copied()
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "record {} field {:?}: a change the merge names is not stored",
+                        f.entity, f.field
+                    ))
+                })
+        };
+        tx.execute(
+            "INSERT INTO field_winners (entity, field, change_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT (entity, field) DO UPDATE SET change_id = excluded.change_id",
+            params![f.entity.to_string(), f.field, row_of(f.winner)?],
+        )?;
+        tx.execute(
+            "DELETE FROM conflicts WHERE entity = ?1 AND field = ?2",
+            params![f.entity.to_string(), f.field],
+        )?;
+        for (winner, loser) in &f.conflicts {
+            tx.execute(
+                "INSERT INTO conflicts (entity, field, winner, loser) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    f.entity.to_string(),
+                    f.field,
+                    row_of(*winner)?,
+                    row_of(*loser)?
+                ],
+            )?;
+        }
+    }
+    tx.execute("UPDATE sync_counter SET last_seq = ?1 WHERE id = 1", [seq])?;
+    Ok(PushOutcome {
+        accepted: plan.accepted,
+        duplicates: plan.duplicates,
+        last_seq: seq,
+    })
 }
 
 fn device_list(conn: &Connection, filter: &str, param: &str) -> Result<Vec<Device>> {
