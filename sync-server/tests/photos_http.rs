@@ -444,6 +444,43 @@ async fn photos_need_a_device_token_and_storage() {
     assert!(stored_files(s.dir.path()).is_empty());
 }
 
+/// A chunk cut off by the network is kept as far as it arrived: the device goes on from there.
+#[tokio::test]
+async fn a_chunk_cut_off_midway_is_kept_as_far_as_it_arrived() {
+    use tokio::io::AsyncWriteExt;
+    let s = running(true).await;
+    let photo = hex(b"cut midway");
+    let copy = bytes(100_000, 8);
+    let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let head = format!(
+        "PATCH /v1/photos/{photo}/display HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Upload-Offset: 0\r\nUpload-Length: {}\r\nUpload-Digest: {}\r\nContent-Length: {}\r\n\r\n",
+        s.token,
+        copy.len(),
+        hex(&copy),
+        copy.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&copy[..37_001]).await.unwrap();
+    stream.flush().await.unwrap();
+    // Give the server the bytes before the cut, then cut.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    drop(stream);
+    let mut held = 0;
+    for _ in 0..100 {
+        held = offset_of(&s.head(&photo).await);
+        if held == 37_001 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(held, 37_001, "the bytes that arrived are kept");
+    let r = s.patch(&photo, &copy, 37_001, &copy[37_001..]).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    s.record(&photo).await;
+    assert_eq!(s.get(&photo, None).await.body, copy);
+}
+
 /// A stored photo goes only to devices whose communities (assigned, of their user's city) have a
 /// record of it; uploading needs only an enrolled device.
 #[tokio::test]

@@ -1,10 +1,11 @@
 //! The photo routes: `HEAD`, `PATCH` and `GET /v1/photos/{sha256}/display`
 //! (docs/sync-protocol.md, "Photos").
 
+use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::body::{Body, HttpBody};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -146,28 +147,30 @@ pub async fn patch(
         )
         .at(photo_headers::LENGTH));
     }
-    let bytes = Bytes::from_request(request, &state)
-        .await
-        .map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    format!(
-                        "the chunk is larger than this server takes in one request ({} bytes); send smaller chunks",
-                        state.config.max_body_bytes
-                    ),
-                )
-            } else {
-                ApiError::bad_request(
-                    "unreadable_body",
-                    format!("the request body could not be read: {}", rejection.body_text()),
-                )
-            }
-        })?;
     let declared = Declared {
         length,
         digest: digest.clone(),
+    };
+    // Read and append in a task of its own: when the connection is cut, the server drops this
+    // handler, but the bytes that did arrive are still appended, so the device resumes after
+    // them instead of sending the whole chunk again (what keeps a flaky network's overhead to
+    // the requests' headers).
+    let limit = state.config.max_body_bytes;
+    let (k, d) = (key.clone(), declared.clone());
+    let received = tokio::spawn(async move {
+        let (bytes, cut) = receive(request.into_body(), limit).await?;
+        if cut && bytes.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(photos.append(&k, &d, offset, Arc::from(bytes)).await))
+    })
+    .await
+    .map_err(|e| ApiError::internal("take the upload's bytes", &e))??;
+    let Some(appended) = received else {
+        return Err(ApiError::bad_request(
+            "unreadable_body",
+            "the connection was cut before any of the chunk arrived",
+        ));
     };
     let answer = |status: StatusCode, offset: u64, digest: String, complete: bool| {
         let body = PhotoUpload {
@@ -180,10 +183,7 @@ pub async fn patch(
         };
         with_offset((status, Json(body)).into_response(), offset)
     };
-    match photos
-        .append(&key, &declared, offset, Arc::from(bytes.as_ref()))
-        .await
-    {
+    match appended {
         Ok(Appended::Partial { offset }) => Ok(answer(StatusCode::OK, offset, digest, false)),
         Ok(Appended::Completed { length }) => {
             Ok(answer(StatusCode::CREATED, length, digest, true))
@@ -225,6 +225,33 @@ pub async fn patch(
         )
         .at(photo_headers::DIGEST)),
         Err(AppendError::Storage(e)) => Err(storage(e)),
+    }
+}
+
+/// A request's body as far as it arrives, and whether it was cut short (the connection broke,
+/// or the body could not be read further): the bytes before the break are the client's, in order.
+async fn receive(mut body: Body, limit: usize) -> Result<(Vec<u8>, bool), ApiError> {
+    let mut bytes = Vec::new();
+    loop {
+        match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+            None => return Ok((bytes, false)),
+            Some(Err(_)) => return Ok((bytes, true)),
+            Some(Ok(frame)) => {
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                if bytes.len() + data.len() > limit {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        format!(
+                            "the chunk is larger than this server takes in one request ({limit} bytes); send smaller chunks"
+                        ),
+                    ));
+                }
+                bytes.extend_from_slice(&data);
+            }
+        }
     }
 }
 
