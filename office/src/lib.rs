@@ -5,6 +5,8 @@
 pub mod costs;
 pub mod figures;
 pub mod plan;
+pub mod report;
+pub mod sheet;
 
 pub use costs::CostTable;
 pub use plan::{gap_closed, plan, rank, transition, Closure, PlanOptions, Project, Status, Way};
@@ -18,4 +20,6 @@ pub enum OfficeError {
     Mismatch(String),
     #[error("status change refused: {0}")]
     Transition(String),
+    #[error("writing the workbook: {0}")]
+    Xlsx(String),
 }

@@ -167,6 +167,15 @@ pub fn unit_id(unit: Unit) -> &'static str {
     }
 }
 
+/// A number as people write it: no decimals when whole, else two.
+pub fn plain_number(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
 /// The shortfall of one check, from what it requires and what was measured. `None` where the check
 /// is not a number (a yes/no observation, a management mode) or nothing is short.
 ///
@@ -530,16 +539,23 @@ fn cost_line(
     short: Option<Shortfall>,
 ) -> (Option<f64>, String) {
     let Some(entry) = table.find(&check.check, way) else {
-        return (None, format!("单价表无 {} 的单价，未估算", check.check));
+        return (
+            None,
+            format!(
+                "单价表无“{}”（{}）的单价，未估算",
+                check.title_zh, check.check
+            ),
+        );
     };
-    let note = |what: String| format!("{what}（{}）", entry.source);
+    // The table's name, not the entry's source: a report reads in Chinese, and says whose prices.
+    let note = |what: String| format!("{what}（{}）", table.table.name_zh);
     match entry.per {
         Per::Unit => match short {
             Some(s) if !s.over && s.unit != Unit::Share => (
                 Some(s.value * entry.yuan),
                 note(format!(
-                    "{:.2} {} × {} 元",
-                    s.value,
+                    "{} {} × {} 元",
+                    plain_number(s.value),
                     unit_zh(s.unit),
                     entry.yuan
                 )),

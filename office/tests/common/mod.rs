@@ -30,3 +30,41 @@ pub const EXAMPLES: [&str; 5] = [
     "xian-existing-partial",
     "yichang-hubei-profile",
 ];
+
+use buqi_office::figures::Surveyed;
+use buqi_office::{CostTable, PlanOptions, Project};
+
+/// A small city of real surveys: every example (its own city and district), and in 2025 and 2026
+/// the Wuhan old estate, re-surveyed in 2026 with its drainage fixed.
+pub fn small_city() -> (Vec<Surveyed>, Vec<Project>) {
+    let standard = Standard::builtin();
+    let costs = CostTable::builtin();
+    let options = PlanOptions::new(2027, "2026-11-20".parse().unwrap());
+    let mut records = Vec::new();
+    let mut projects = Vec::new();
+    let wuhan = example("wuhan-old-estate");
+    records.push(Surveyed {
+        city: "武汉市".into(),
+        district: "武昌区".into(),
+        year: Some(2025),
+        evaluation: evaluated(&wuhan),
+    });
+    for name in EXAMPLES {
+        let mut survey = example(name);
+        if name == "wuhan-old-estate" {
+            survey.observations.insert("utility.drainage".into(), true);
+        }
+        let evaluation = evaluated(&survey);
+        projects.extend(
+            buqi_office::plan::plan(&survey, &evaluation, &standard, &costs, &options).unwrap(),
+        );
+        records.push(Surveyed {
+            city: survey.community.city.clone().unwrap(),
+            district: survey.community.district.clone().unwrap(),
+            year: Some(2026),
+            evaluation,
+        });
+    }
+    buqi_office::rank(&mut projects, &options);
+    (records, projects)
+}
