@@ -3,6 +3,7 @@
 //! types: no HTTP and no SQL here (those are `buqi serve`'s).
 
 pub mod costs;
+pub mod export;
 pub mod figures;
 pub mod plan;
 pub mod report;
@@ -20,6 +21,8 @@ pub enum OfficeError {
     Mismatch(String),
     #[error("status change refused: {0}")]
     Transition(String),
+    #[error("export: {0}")]
+    Export(String),
     #[error("writing the workbook: {0}")]
     Xlsx(String),
 }
