@@ -9,14 +9,16 @@ PROFILE ?=
 setup:
 	@bash scripts/setup.sh
 
-# Until the field app's window exists, the main job is the evaluator on a demo community.
+# The field app, ready to survey: a local `buqi serve` (SQLite, under target/demo/) with 武汉 and an
+# assigned demo community, and the window enrolled to it (scripts/run-demo.sh). `make run EVALUATE=1`
+# instead prints the evaluator's verdict on $(EXAMPLE), as before the window existed.
 run: setup
+ifeq ($(EVALUATE),1)
 	$(CARGO) build --release --locked -p buqi-server
-	@echo "== buqi evaluate $(EXAMPLE)"
 	@$(CARGO) run --release --locked -q -p buqi-server -- evaluate $(EXAMPLE) $(if $(PROFILE),--profile $(PROFILE))
-	@echo "== Above: the verdict for each of the 20 items of 《完整居住社区建设标准（试行）》 for the demo"
-	@echo "   community in $(EXAMPLE) — ✗ 短板 (gap), △ 建议改进 (advisory), ? 未调查 (not surveyed)."
-	@echo "   Try another: make run EXAMPLE=examples/<file>.json, and PROFILE=schema/profiles/hubei-2023-draft.toml for a city profile."
+else
+	bash scripts/run-demo.sh
+endif
 
 lint: setup
 	$(CARGO) fmt --all -- --check
@@ -25,7 +27,10 @@ lint: setup
 # The server's store suite also runs on a real PostgreSQL and its photo storage on a real local
 # S3-compatible server (moto, from PyPI): the scripts install them if missing, start them on
 # 127.0.0.1 for the run, and remove them afterwards.
+# The window tests (the built app under Xvfb through tauri-driver, with an axe-core audit of each
+# screen) run after the rest, one window at a time: scripts/window-test.sh.
 unit: setup
 	bash scripts/postgres-test.sh bash scripts/s3-test.sh $(CARGO) test --workspace --locked
+	bash scripts/window-test.sh
 
 test: lint unit

@@ -2,6 +2,7 @@
 # Installs what building and testing buqi needs on a Debian or Ubuntu machine, and only what is
 # missing. Run by `make run` and `make test`; safe to run again.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 # System packages, by the command that shows each is there. Later parts of buqi add to this list.
 declare -A need=(
@@ -14,6 +15,9 @@ missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
 done
+# The field app's window (Tauri 2) links WebKitGTK 4.1; its -dev package brings GTK and the rest.
+command -v pkg-config >/dev/null 2>&1 && pkg-config --exists webkit2gtk-4.1 2>/dev/null \
+  || missing+=(libwebkit2gtk-4.1-dev)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
@@ -43,3 +47,13 @@ for component in rustfmt clippy; do
     rustup component add "$component"
   fi
 done
+
+# The field app's UI: the window embeds ui/dist when it is compiled, so build it when it is missing
+# or is only the placeholder page src-tauri/build.rs writes (so a clean clone still compiles).
+if [ -f ui/package.json ]; then
+  if [ ! -f ui/dist/index.html ] || grep -q 'data-buqi-placeholder' ui/dist/index.html; then
+    command -v npm >/dev/null 2>&1 || { echo "setup: npm is needed to build ui/: install Node.js 20 or newer." >&2; exit 1; }
+    echo "setup: building the UI (ui/dist)"
+    (cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
+  fi
+fi

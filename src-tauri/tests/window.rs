@@ -134,9 +134,11 @@ impl Server {
             .expect("start buqi serve");
         // The server prints the address it took (port 0: any free port, no race).
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        out.read_line(&mut line)
             .expect("read buqi serve's first line");
+        // Keep reading what it prints, or its next line would fail on a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
@@ -194,6 +196,9 @@ impl Window {
             std::env::var_os("DISPLAY").is_some(),
             "no DISPLAY: the window tests need an X server (run them with xvfb-run, as scripts/window-test.sh does)"
         );
+        // thirtyfour's reqwest shares the workspace's rustls, which needs its cryptography
+        // chosen once per process (the app's sync client does the same).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let data = tempfile::tempdir().expect("temp dir");
         let (port, native) = (free_port(), free_port());
         let tauri_driver =
@@ -232,10 +237,42 @@ impl Window {
             ))
             .await
             .expect("set timeouts");
-        Window {
+        let window = Window {
             driver,
             tauri_driver,
             _data: data,
+        };
+        window.ready().await;
+        window
+    }
+
+    /// Waits until the app's page has loaded and drawn its first heading: the session starts
+    /// before the page does, and an invoke from a page still loading has no origin to call from.
+    async fn ready(&self) {
+        let script = "return { state: document.readyState, href: location.href, \
+                      ipc: !!window.__TAURI_INTERNALS__, h1: document.querySelectorAll('h1').length, \
+                      body: (document.body ? document.body.innerText : '').slice(0, 200) };";
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let page = self
+                .driver
+                .execute(script, vec![])
+                .await
+                .map(|v| v.json().clone());
+            if let Ok(p) = &page {
+                if p["state"] == "complete"
+                    && p["ipc"] == true
+                    && p["h1"].as_u64() > Some(0)
+                    && !p["href"].as_str().unwrap_or("about:").starts_with("about:")
+                {
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                self.screenshot("not-ready").await;
+                panic!("the app's page did not load within 60 s: {page:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
@@ -402,6 +439,25 @@ fn item_status(evaluation: &Value, item: u64) -> String {
         .unwrap_or_default()
 }
 
+fn check_statuses(evaluation: &Value, item: u64) -> Vec<(String, String)> {
+    evaluation["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["item"] == item))
+        .and_then(|i| i["checks"].as_array())
+        .map(|checks| {
+            checks
+                .iter()
+                .map(|c| {
+                    (
+                        c["id"].as_str().unwrap_or("").to_owned(),
+                        c["status"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 async fn wait_until<F, Fut>(what: &str, secs: u64, mut f: F)
 where
     F: FnMut() -> Fut,
@@ -506,7 +562,19 @@ async fn a_survey_made_in_the_window_reaches_the_server() {
         .unwrap_err();
     assert_eq!(e["code"], "measure", "{e}");
 
-    // Item 2: a kindergarten, then its classes: the verdict changes.
+    // Item 2: marked complete with no kindergarten it is a gap; the kindergarten and its
+    // classes and areas change the checks' verdicts and lift the gap.
+    w.ok(
+        "update_record",
+        json!({"kind": "community", "id": community, "fields": {"items.2.complete": true}}),
+    )
+    .await;
+    let gap = w.ok("evaluation", json!({"community": community})).await;
+    assert_eq!(
+        item_status(&gap, 2),
+        "gap",
+        "item 2 complete with no kindergarten"
+    );
     let kg = w
         .ok(
             "create_record",
@@ -515,7 +583,6 @@ async fn a_survey_made_in_the_window_reaches_the_server() {
         )
         .await;
     let kg = kg.as_str().unwrap().to_owned();
-    let mid = w.ok("evaluation", json!({"community": community})).await;
     w.ok(
         "update_record",
         json!({"kind": "facility", "id": kg,
@@ -524,9 +591,15 @@ async fn a_survey_made_in_the_window_reaches_the_server() {
     .await;
     let after = w.ok("evaluation", json!({"community": community})).await;
     assert_ne!(
-        (item_status(&before, 2), item_status(&mid, 2)),
-        (item_status(&after, 2), item_status(&after, 2)),
-        "item 2's verdict changes as the kindergarten is recorded"
+        item_status(&after, 2),
+        "gap",
+        "the kindergarten lifts item 2's gap: {}",
+        item_status(&after, 2)
+    );
+    assert_ne!(
+        check_statuses(&before, 2),
+        check_statuses(&after, 2),
+        "item 2's checks change as the kindergarten is recorded"
     );
     let view = w
         .ok("item_view", json!({"community": community, "item": 2}))

@@ -538,14 +538,9 @@ pub async fn enroll(state: State<'_, AppState>, server: String, code: String) ->
             format!("{server:?} is not a server address (https://…)"),
         ));
     }
-    let name = state
-        .settings
-        .lock()
-        .await
-        .surveyor
-        .clone()
-        .unwrap_or_default();
+    let surveyor = state.settings.lock().await.surveyor.clone();
     let mut store = state.store.lock().await;
+    let name = super::device_name(surveyor.as_deref(), store.device());
     let client = SyncClient::new(&server)?;
     client.enroll(&mut store, code.trim(), &name).await?;
     Ok(EnrollAnswer {

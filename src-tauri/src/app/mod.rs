@@ -106,15 +106,23 @@ async fn enroll_once(state: &AppState, first: &FirstEnroll) -> Result<bool, AppE
         return Ok(false);
     }
     let client = SyncClient::new(&first.server)?;
-    let name = state
-        .settings
-        .lock()
-        .await
-        .surveyor
-        .clone()
-        .unwrap_or_default();
+    let name = device_name(
+        state.settings.lock().await.surveyor.as_deref(),
+        store.device(),
+    );
     client.enroll(&mut store, &first.code, &name).await?;
     Ok(true)
+}
+
+/// The name the office sees for this tablet: the surveyor's, if set in settings, with the end
+/// of the device id so two tablets of one surveyor can be told apart.
+pub fn device_name(surveyor: Option<&str>, device: uuid::Uuid) -> String {
+    let id = device.simple().to_string();
+    let short = &id[id.len() - 8..];
+    match surveyor.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => format!("{} 的平板 {short}", s.chars().take(60).collect::<String>()),
+        None => format!("补齐 buqi 平板 {short}"),
+    }
 }
 
 /// Starts the window.
@@ -211,6 +219,14 @@ mod tests {
             "C"
         );
         assert_eq!(FirstEnroll::from_args(&["buqi-app".into()], |_| None), None);
+    }
+
+    #[test]
+    fn a_device_name_is_never_empty() {
+        let id = uuid::Uuid::now_v7();
+        assert!(device_name(None, id).starts_with("补齐 buqi 平板 "));
+        assert!(device_name(Some("  "), id).starts_with("补齐 buqi 平板 "));
+        assert!(device_name(Some("张三"), id).starts_with("张三 的平板 "));
     }
 
     #[test]
