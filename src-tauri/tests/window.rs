@@ -762,3 +762,257 @@ fn walk_dir(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+// ---- the screens -----------------------------------------------------------------------------
+
+impl Window {
+    fn css(id: &str) -> By {
+        By::Css(format!("[data-testid=\"{id}\"]"))
+    }
+
+    /// The first element with this test id, once it is there (up to 30 s).
+    async fn el(&self, id: &str) -> WebElement {
+        self.wait_css(&format!("[data-testid=\"{id}\"]")).await
+    }
+
+    async fn wait_css(&self, css: &str) -> WebElement {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(e) = self.driver.find(By::Css(css)).await {
+                return e;
+            }
+            if Instant::now() > deadline {
+                let name = format!(
+                    "missing-{}",
+                    css.replace(|c: char| !c.is_alphanumeric(), "_")
+                );
+                self.screenshot(&name).await;
+                panic!("{css} did not appear within 30 s (screenshot target/window-artifacts/{name}.png)");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    async fn click(&self, id: &str) {
+        let e = self.el(id).await;
+        // Scrolled into view first: WebKit refuses clicks on elements outside the viewport.
+        let _ = e.scroll_into_view().await;
+        e.click()
+            .await
+            .unwrap_or_else(|err| panic!("click {id}: {err}"));
+    }
+
+    async fn fill(&self, id: &str, text: &str) {
+        let e = self.el(id).await;
+        let _ = e.scroll_into_view().await;
+        e.clear()
+            .await
+            .unwrap_or_else(|err| panic!("clear {id}: {err}"));
+        e.send_keys(text)
+            .await
+            .unwrap_or_else(|err| panic!("type into {id}: {err}"));
+    }
+
+    async fn attr_of(&self, css: &str, name: &str) -> String {
+        let e = self.wait_css(css).await;
+        e.attr(name).await.ok().flatten().unwrap_or_default()
+    }
+
+    /// A screen: waits for its heading, saves a screenshot and audits it with axe-core.
+    async fn screen(&self, name: &str) {
+        self.wait_css("main h1, h1").await;
+        // Let the screen's first data arrive (the loading heading is replaced).
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            let text = match self.driver.find(By::Css("h1")).await {
+                Ok(h) => h.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if !text.contains("加载") && !text.to_lowercase().contains("loading") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        self.screenshot(name).await;
+        self.audit(name).await;
+    }
+}
+
+/// The surveyor's day through the screens, as a surveyor does it, with a screenshot and an
+/// axe-core audit of each screen: enroll, sync the assigned community, open it, survey item 2
+/// (a kindergarten, its photo from a file), set the GPS to replay, walk the boundary, measure a
+/// ramp and watch its checks change, look at the gaps, the map and the 体验活动 routes, sync, and
+/// find the work on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screens_of_a_survey_reach_the_server() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start();
+    let w = Window::open(&[]).await;
+    let community = server.community.to_string();
+    w.screen("10-communities-empty").await;
+
+    // Enroll.
+    w.click("nav-enroll").await;
+    w.fill("enroll-server", &server.url).await;
+    w.fill("enroll-code", &server.code()).await;
+    w.screen("11-enroll").await;
+    w.click("enroll-submit").await;
+    w.el("enroll-done").await;
+
+    // Sync brings the assigned community.
+    w.click("nav-sync").await;
+    w.click("sync-now").await;
+    w.el("sync-done").await;
+    w.screen("12-sync-first").await;
+
+    // Open it.
+    w.click("nav-communities").await;
+    let open = w
+        .wait_css(&format!(
+            "[data-testid=\"community-open\"][data-community=\"{community}\"]"
+        ))
+        .await;
+    w.screen("13-communities").await;
+    let _ = open.scroll_into_view().await;
+    open.click().await.expect("open the community");
+    w.el("nav-item").await;
+    w.screen("14-profile").await;
+
+    // Item 2: a kindergarten with its classes; the check's verdict changes.
+    w.click("nav-item").await;
+    w.click("item-jump-2").await;
+    let classes = "[data-testid=\"check\"][data-check=\"2.classes\"]";
+    let before = w.attr_of(classes, "data-status").await;
+    w.screen("15-item-2-empty").await;
+    if w.driver
+        .find(Window::css("facility-add-kind"))
+        .await
+        .is_ok()
+    {
+        let select = w.el("facility-add-kind").await;
+        let _ = select
+            .find(By::Css("option[value=\"kindergarten\"]"))
+            .await
+            .expect("a kindergarten option")
+            .click()
+            .await;
+    }
+    w.click("facility-add").await;
+    w.fill("facility-name", "百步亭幼儿园").await;
+    w.fill("facility-classes", "9").await;
+    w.fill("facility-building_area_m2", "3600").await;
+    w.fill("facility-land_area_m2", "5400").await;
+    w.click("facility-save").await;
+    wait_until("2.classes changes its verdict", 30, || async {
+        w.attr_of(classes, "data-status").await != before
+    })
+    .await;
+
+    // A photo from a file, as the file picker gives it.
+    let photo_dir = tempfile::tempdir().unwrap();
+    let photo = photo_dir.path().join("幼儿园大门.jpg");
+    std::fs::write(&photo, jpeg()).unwrap();
+    let input = w.el("item-photo-file").await;
+    input
+        .send_keys(photo.to_string_lossy().as_ref())
+        .await
+        .expect("choose the photo file");
+    w.wait_css("[data-testid=\"item-photo-thumbs\"] img").await;
+    w.screen("16-item-2-recorded").await;
+
+    // GPS from the replayed walk.
+    w.click("nav-settings").await;
+    w.click("settings-gps-replay").await;
+    w.fill("settings-replay-path", &gpx_fixture().to_string_lossy())
+        .await;
+    w.fill("settings-replay-speed", "50").await;
+    w.screen("17-settings").await;
+    w.click("settings-save").await;
+    w.el("settings-saved").await;
+
+    // The boundary, walked.
+    w.click("nav-communities").await;
+    w.wait_css(&format!(
+        "[data-testid=\"community-open\"][data-community=\"{community}\"]"
+    ))
+    .await
+    .click()
+    .await
+    .expect("open the community");
+    w.click("nav-profile").await;
+    w.click("boundary-start").await;
+    w.el("boundary-area").await;
+    // 40 fixes 7 s apart at 50×: about 5.5 s of replay.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    w.screen("18-boundary-walked").await;
+    w.click("boundary-stop").await;
+    w.click("boundary-save").await;
+    w.el("boundary-saved").await;
+
+    // A ramp: too steep, then long enough.
+    w.click("nav-ramp").await;
+    if w.driver.find(Window::css("ramp-label")).await.is_err() {
+        w.click("ramp-new").await;
+    }
+    w.fill("ramp-label", "3号楼入口坡道").await;
+    w.fill("ramp-rise", "0.45").await;
+    w.fill("ramp-length", "3").await;
+    let slope = "[data-testid=\"ramp-check\"][data-check=\"running_slope\"]";
+    wait_until("a 1:6.7 ramp fails its running slope", 15, || async {
+        w.attr_of(slope, "data-status").await == "not_met"
+    })
+    .await;
+    w.screen("19-ramp-steep").await;
+    w.fill("ramp-length", "6").await;
+    wait_until("a 1:13 ramp meets its running slope", 15, || async {
+        w.attr_of(slope, "data-status").await == "met"
+    })
+    .await;
+    w.click("ramp-save").await;
+    w.el("ramp-saved").await;
+    w.screen("20-ramp-ok").await;
+
+    // The gaps, the map, the 体验活动 routes.
+    w.click("nav-gaps").await;
+    w.el("gaps-summary").await;
+    w.screen("21-gaps").await;
+    w.click("nav-map").await;
+    w.el("map").await;
+    w.screen("22-map").await;
+    w.click("nav-checklist").await;
+    w.wait_css("[data-testid=\"checklist-start\"]").await;
+    w.screen("23-checklists").await;
+
+    // Sync everything.
+    w.click("nav-sync").await;
+    w.click("sync-now").await;
+    w.el("sync-done").await;
+    w.screen("24-sync-done").await;
+    let status = w.ok("sync_status", json!({})).await;
+    assert_eq!(
+        (
+            status["waiting_changes"].clone(),
+            status["waiting_photos"].clone()
+        ),
+        (json!(0), json!(0)),
+        "{status}"
+    );
+    w.close().await;
+
+    let other = tempfile::tempdir().unwrap();
+    let mut store = buqi_app::store::Store::open(other.path().join("survey.db")).unwrap();
+    let client = buqi_app::sync::SyncClient::new(&server.url).unwrap();
+    client
+        .enroll(&mut store, &server.code(), "second tablet")
+        .await
+        .unwrap();
+    client.sync(&mut store, &mut |_| {}).await.unwrap();
+    let survey = store.survey(server.community).unwrap();
+    assert_eq!(survey.facilities.len(), 1, "the kindergarten");
+    assert_eq!(survey.photos.len(), 1, "its photo");
+    assert_eq!(survey.ramps.len(), 1, "the ramp");
+    assert!(survey.community.boundary.is_some(), "the walked boundary");
+    assert!(survey.gps_points.len() >= 3, "the walk's GPS points");
+}
