@@ -5,9 +5,10 @@ import type {
   Status, Summary,
 } from './types';
 import {
-  communityQuery, exportPath, projectQuery, reportPath, reviewQuery, type CommunityFilter,
+  communityQuery, exportPath, geojsonPath, projectQuery, reportPath, reviewQuery, type CommunityFilter,
   type ExportRequest, type ProjectFilter,
 } from './query';
+import type { FeatureCollection } from './geo';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -66,7 +67,7 @@ export class Api {
   /** Called on 401 so the shell can go back to sign-in (an expired session is normal at 12 h). */
   onUnauthorized: ((e: ApiError) => void) | null = null;
 
-  constructor(private readonly fetchImpl: FetchLike, private readonly base = '') {}
+  constructor(public fetchImpl: FetchLike, private readonly base = '') {}
 
   private async send(method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json' };
@@ -122,6 +123,9 @@ export class Api {
   }
   communities(f: CommunityFilter) {
     return this.json<{ communities: CommunityRow[]; total: number }>('GET', '/v1/office/communities' + communityQuery(f));
+  }
+  geojson(f: CommunityFilter) {
+    return this.json<FeatureCollection>('GET', geojsonPath(f));
   }
   community(id: string) {
     return this.json<CommunityPage>('GET', `/v1/office/communities/${encodeURIComponent(id)}`);
