@@ -111,6 +111,15 @@ async fn enroll_once(state: &AppState, first: &FirstEnroll) -> Result<bool, AppE
         store.device(),
     );
     client.enroll(&mut store, &first.code, &name).await?;
+    // A first sync, so the communities the office assigned are on the tablet when the window
+    // opens. Its failure is reported but does not undo the enrollment: the surveyor can sync
+    // from the sync screen.
+    if let Err(e) = client.sync(&mut store, &mut |_| {}).await {
+        eprintln!(
+            "buqi-app: enrolled, but the first sync failed: {}",
+            AppError::from(e).message_en
+        );
+    }
     Ok(true)
 }
 
