@@ -55,7 +55,8 @@ let n = 1;
 for (const d of DISTRICTS) {
   const count = 6 + Math.floor(rnd() * 5);
   for (let k = 0; k < count; k++) {
-    const gaps = GAP_POOL.filter(() => rnd() < 0.28 + (d[0] === '硚口区' ? 0.2 : 0));
+    // Most surveyed communities lack one or two things; a few old estates lack many.
+    const gaps = rnd() < 0.3 ? [] : GAP_POOL.filter(() => rnd() < 0.14 + (d[0] === '硚口区' ? 0.15 : 0));
     const review: ReviewState = pick(['approved', 'approved', 'approved', 'submitted', 'unsubmitted', 'resubmitted', 'returned']);
     makeCommunity(n++, `${pick(NAMES)}${pick(['里', '路', '村', '苑', '街', ''])}社区`, d, pick(d[3]), gaps, review);
   }
@@ -153,7 +154,8 @@ function summary(district: string | null) {
   });
   const dists = DISTRICTS.map((d) => coverage(rows.filter((r) => r.district === d[0]), d[0])).filter((d) => d.communities);
   const city = coverage(rows);
-  const lastYear = (x: number, share: number) => Math.max(0, Math.round(x * share));
+  // Last year: fewer surveyed, fewer complete (a plausible year of progress, not data).
+  const lastYear = (x: number, share: number) => Math.max(0, Math.floor(x * share));
   const by = (s: ReviewState) => recs.filter((r) => r.row.review === s && (!district || r.row.district === district)).length;
   const ps = projects.filter((p) => !district || p.district === district);
   const count = (s: Status) => ps.filter((p) => p.status === s).length;
@@ -161,8 +163,8 @@ function summary(district: string | null) {
     city: '武汉市', year: 2026, compared_with: 2025, coverage: { cities: [city], districts: dists }, items,
     year_on_year: {
       from: 2025, to: 2026,
-      cities: [{ city: '武汉市', communities: { from: city.communities - 6, to: city.communities }, complete: { from: lastYear(city.complete, 0.6), to: city.complete }, coverage: { from: lastYear(city.complete, 0.6) / (city.communities - 6), to: city.coverage } }],
-      districts: dists.map((d) => ({ city: '武汉市', district: d.district, communities: { from: d.communities - 1, to: d.communities }, complete: { from: lastYear(d.complete, 0.6), to: d.complete }, coverage: { from: lastYear(d.complete, 0.6) / Math.max(1, d.communities - 1), to: d.coverage } })),
+      cities: [{ city: '武汉市', communities: { from: city.communities - 6, to: city.communities }, complete: { from: lastYear(city.complete, 0.7), to: city.complete }, coverage: { from: lastYear(city.complete, 0.7) / (city.communities - 6), to: city.coverage } }],
+      districts: dists.map((d) => ({ city: '武汉市', district: d.district, communities: { from: d.communities, to: d.communities }, complete: { from: lastYear(d.complete, 0.7), to: d.complete }, coverage: { from: lastYear(d.complete, 0.7) / d.communities, to: d.coverage } })),
       items: items.map((i) => ({ item: i.item, name_zh: i.name_zh, gap: { from: i.gap + (i.gap ? Math.round(i.gap * 0.4) : 0), to: i.gap } })),
     },
     review: { submitted: by('submitted'), resubmitted: by('resubmitted'), returned: by('returned'), approved: by('approved'), unsubmitted: by('unsubmitted') },
@@ -191,8 +193,8 @@ function page(id: string): CommunityPage | null {
   survey.community = { ...survey.community, id, name: r.row.name, district: r.row.district, street: r.row.street, residents_committee: r.row.residents_committee };
   const photos = [
     { item: 1, caption: '社区综合服务站入口' }, { item: 2, caption: '幼儿园外景' }, { item: 12, caption: '3 号楼入口台阶，无坡道' }, { item: 14, caption: '公共活动场地' },
-  ].map((p, i) => ({ id: `ph-${i}`, sha256: `${'abcdef0123456789'[i]}`.repeat(64), item: p.item, facility: null, caption: p.caption, taken_at: `2026-09-14T10:${String(10 + i * 7)}:00+08:00`, url: `/v1/photos/${`${'abcdef0123456789'[i]}`.repeat(64)}` }));
-  photos.push({ id: 'ph-missing', sha256: 'f'.repeat(64), item: 7, facility: null, caption: '智能快件箱', taken_at: '2026-09-14T11:02:00+08:00', url: `/v1/photos/${'f'.repeat(64)}` });
+  ].map((p, i) => ({ id: `ph-${i}`, sha256: `${'abcdef0123456789'[i]}`.repeat(64), item: p.item, facility: null, caption: p.caption, taken_at: `${String(r.row.surveyed_at).slice(0, 10)}T10:${String(10 + i * 7)}:00+08:00`, url: `/v1/photos/${`${'abcdef0123456789'[i]}`.repeat(64)}` }));
+  photos.push({ id: 'ph-missing', sha256: 'f'.repeat(64), item: 7, facility: null, caption: '智能快件箱', taken_at: `${String(r.row.surveyed_at).slice(0, 10)}T11:02:00+08:00`, url: `/v1/photos/${'f'.repeat(64)}` });
   const history: HistoryEntry[] = [
     { seq: 912, at: '2026-11-20T16:41:00+08:00', author: { user: '王规划' }, entity: 'c', kind: 'community', field: 'items.4.returned', value: '老年服务站面积只有照片，请补充卷尺测量或房产证明', source: 'office' },
     { seq: 871, at: '2026-09-14T11:20:00+08:00', author: { user: r.submitted_by, device: 'tablet-03' }, entity: 'f', kind: 'facility', field: 'building_area_m2', value: 620, source: 'device' },

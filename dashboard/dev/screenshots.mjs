@@ -25,6 +25,7 @@ const scenarios = {
   signin_error: async (p) => { await p.fill(tid('signin-name'), 'x'); await p.fill(tid('signin-password'), 'wrong'); await p.click(tid('signin-submit')); await p.waitForSelector(tid('signin-error')); },
   overview: async (p) => { await signIn(p); await p.waitForSelector(tid('overview-items')); },
   map: async (p) => { await signIn(p); await p.click(tid('nav-map')); await p.waitForSelector(tid('community-open')); await p.waitForTimeout(2500); },
+  map_popup: async (p) => { await signIn(p); await p.click(tid('nav-map')); await p.waitForSelector(tid('community-open')); await p.waitForTimeout(2500); const box = await p.locator('.maplibregl-canvas').boundingBox(); await p.evaluate(() => 0); await p.mouse.click(box.x + box.width / 2, box.y + box.height / 2); await p.waitForTimeout(500); },
   map_filtered: async (p) => { await signIn(p); await p.click(tid('nav-map')); await p.selectOption(tid('filter-item'), { label: '12. 无障碍设施' }); await p.selectOption(tid('filter-district'), '武昌区'); await p.waitForTimeout(2500); },
   community: async (p) => { await signIn(p); await p.click(tid('nav-map')); await p.click(`${tid('community-open')} >> nth=0`); await p.waitForSelector(tid('finding')); await p.waitForTimeout(600); },
   community_full: async (p) => { await signIn(p); await p.click(tid('nav-map')); await p.click(`${tid('community-open')} >> nth=0`); await p.waitForSelector(tid('finding')); await p.waitForTimeout(600); return { fullPage: true }; },

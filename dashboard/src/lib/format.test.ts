@@ -34,7 +34,7 @@ describe('format', () => {
   });
   it('year-on-year deltas', () => {
     expect(pointsDelta(0.2, 0.232, 'zh')).toBe('+3.2 个百分点');
-    expect(pointsDelta(0.3, 0.25, 'en')).toBe('−5 pp');
+    expect(pointsDelta(0.3, 0.25, 'en')).toBe('−5.0 pp');
     expect(countDelta(5, 3)).toBe('−2');
     expect(countDelta(3, 3)).toBe('±0');
   });

@@ -44,7 +44,9 @@ export function share(f: number | null | undefined, lang: Lang, digits = 1): str
 /** A change in percentage points, with its sign: "+3.2 个百分点" / "+3.2 pp". */
 export function pointsDelta(from: number, to: number, lang: Lang): string {
   const d = (to - from) * 100;
-  const s = `${d > 0 ? '+' : d < 0 ? '−' : '±'}${number(Math.abs(d), lang, 1)}`;
+  // One decimal always, so a column of changes lines up (+10.0 beside +16.7).
+  const n = new Intl.NumberFormat(locale(lang), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(Math.abs(d));
+  const s = `${d > 0 ? '+' : d < 0 ? '−' : '±'}${n}`;
   return lang === 'zh' ? `${s} 个百分点` : `${s} pp`;
 }
 

@@ -99,7 +99,7 @@ const zh = {
   'overview.col.communities': '社区数',
   'overview.col.complete': '完整社区',
   'overview.col.coverage': '覆盖率',
-  'overview.col.change': '同比变化',
+  'overview.col.change': '同比',
   'overview.col.gaps': '短板项数',
   'overview.col.item': '建设内容',
   'overview.col.gap': '短板',
@@ -119,6 +119,9 @@ const zh = {
   'map.results': '共 {n} 个社区',
   'map.filter': '筛选',
   'map.gap_in': '在此项有短板',
+  'map.sort': '排序',
+  'map.sort_gaps': '短板多的在前',
+  'map.sort_name': '按区和名称',
 
   'community.survey': '调查概况',
   'community.surveyed_by': '调查人',
@@ -144,6 +147,7 @@ const zh = {
   'community.review': '审核',
   'community.projects': '本社区项目',
   'community.not_found': '找不到该社区',
+  'community.go_review': '到审核队列审核此调查',
 
   'method.tape': '卷尺',
   'method.documents': '图纸/证照',
@@ -359,6 +363,9 @@ const en: Record<Key, string> = {
   'map.results': '{n} communities',
   'map.filter': 'Filter',
   'map.gap_in': 'With a gap in',
+  'map.sort': 'Sort',
+  'map.sort_gaps': 'Most gaps first',
+  'map.sort_name': 'District and name',
 
   'community.survey': 'Survey',
   'community.surveyed_by': 'Surveyed by',
@@ -384,6 +391,7 @@ const en: Record<Key, string> = {
   'community.review': 'Review',
   'community.projects': 'Projects here',
   'community.not_found': 'No such community',
+  'community.go_review': 'Review it in the queue',
 
   'method.tape': 'Tape',
   'method.documents': 'Documents',

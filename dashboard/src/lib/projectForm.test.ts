@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computedShortfall, editFrom, formFrom } from './projectForm';
+import { computedShortfall, editFrom, formFrom, shortfallSummary } from './projectForm';
 import type { ProjectView } from './types';
 
 const p: ProjectView = {
@@ -33,5 +33,15 @@ describe('project form', () => {
     expect(editFrom({ ...formFrom(p), costWan: '-1', rank: '0', targetYear: '2100', shortfallValue: 'abc' }, p)).toEqual({
       errors: { cost: 'number', rank: 'rank', targetYear: 'year', shortfall: 'number' },
     });
+  });
+});
+
+describe('shortfall summary', () => {
+  const fmt = (q: { value: number; unit: string }) => `${q.value} ${q.unit}`;
+  it('office figure, then the sum, then the check names', () => {
+    expect(shortfallSummary({ ...p, shortfall_office: { value: 90, unit: 'm2' } }, fmt)).toBe('90 m2');
+    expect(shortfallSummary(p, fmt)).toBe('150 m2');
+    const yesno = { ...p, lines: [{ check: '9.drainage', title_zh: '排水', strength: 'binding' as const, cost_note: '' }, { check: '9.smart_security', title_zh: '智能安防', strength: 'binding' as const, cost_note: '' }] };
+    expect(shortfallSummary(yesno, fmt)).toBe('排水、智能安防');
   });
 });

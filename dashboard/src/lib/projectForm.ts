@@ -67,3 +67,13 @@ export function editFrom(f: ProjectForm, p: ProjectView): { edit: ProjectEdit } 
   if (f.note !== (p.note ?? '')) edit.note = f.note;
   return Object.keys(errors).length ? { errors } : { edit };
 }
+
+/** What the project closes, for the list: the office's figure, else the plan's sum, else (yes/no
+ *  checks have no quantity) the names of the checks not met. */
+export function shortfallSummary(p: ProjectView, fmt: (q: { value: number; unit: Unit }) => string): string {
+  if (p.shortfall_office) return fmt(p.shortfall_office);
+  const c = computedShortfall(p);
+  if (c) return fmt(c);
+  const names = p.lines.map((l) => l.title_zh);
+  return names.length ? names.join('、') : '—';
+}
