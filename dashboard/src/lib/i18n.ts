@@ -120,6 +120,7 @@ const zh = {
   'map.filter': '筛选',
   'map.gap_in': '在此项有短板',
   'map.sort': '排序',
+  'map.open_community': '查看社区详情',
   'map.sort_gaps': '短板多的在前',
   'map.sort_name': '按区和名称',
 
@@ -364,6 +365,7 @@ const en: Record<Key, string> = {
   'map.filter': 'Filter',
   'map.gap_in': 'With a gap in',
   'map.sort': 'Sort',
+  'map.open_community': 'Open the community',
   'map.sort_gaps': 'Most gaps first',
   'map.sort_name': 'District and name',
 
