@@ -7,7 +7,7 @@ describe('format', () => {
     expect(money(18350000, 'zh')).toBe('1,835.0 万元');
     expect(money(4500, 'zh')).toBe('0.45 万元');
     expect(money(undefined, 'zh')).toBe('—');
-    expect(money(1835000, 'en')).toBe('¥183.5 × 10k');
+    expect(money(1835000, 'en')).toBe('¥1,835,000');
   });
   it('万元 typed → yuan, and back', () => {
     expect(parseWan('183.5')).toBe(1835000);

@@ -8,13 +8,15 @@ export function number(v: number, lang: Lang, digits = 1): string {
   return new Intl.NumberFormat(locale(lang), { maximumFractionDigits: digits }).format(v);
 }
 
-/** Yuan → "183.5 万元"; below 1 万 it is still in 万元 with two decimals so a column reads alike. */
+/** Yuan → "183.5 万元"; below 1 万 it is still in 万元 with two decimals so a column reads alike.
+ *  English readers get whole yuan: "× 10k" reads as a puzzle, not a unit. */
 export function money(yuan: number | null | undefined, lang: Lang): string {
   if (yuan === null || yuan === undefined || !Number.isFinite(yuan)) return '—';
+  if (lang === 'en') return `¥${new Intl.NumberFormat('en-GB', { maximumFractionDigits: 0 }).format(yuan)}`;
   const wan = yuan / 10000;
   const digits = Math.abs(wan) < 1 ? 2 : 1;
   const n = new Intl.NumberFormat(locale(lang), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(wan);
-  return lang === 'zh' ? `${n} 万元` : `¥${n} × 10k`;
+  return `${n} 万元`;
 }
 
 /** 万元 typed in a form → yuan; blank → null; anything else → NaN (the form says it is wrong). */

@@ -6,7 +6,7 @@ describe('i18n', () => {
     expect(t('zh', 'nav.projects')).toBe('项目库');
     expect(t('en', 'nav.projects')).toBe('Projects');
     expect(t('zh', 'overview.complete_of', { c: 3, n: 10 })).toBe('3 / 10 个社区为完整居住社区');
-    expect(t('en', 'projects.total', { n: 2, m: '¥1 × 10k' })).toBe('2 projects, estimated ¥1 × 10k in all');
+    expect(t('en', 'projects.total', { n: 2, m: '¥10,000' })).toBe('2 projects, estimated ¥10,000 in all');
   });
   it('errors: our words for known codes, the server message otherwise', () => {
     expect(errorText('zh', { code: 'network', message: 'Failed to fetch' })).toBe('无法连接服务器，请检查网络后重试');

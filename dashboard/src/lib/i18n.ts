@@ -178,6 +178,7 @@ const zh = {
   'conflicts.empty': '没有待处理的冲突',
   'conflicts.current': '当前',
   'conflicts.pick': '采用此值',
+  'conflicts.keep': '确认保留此值',
   'conflicts.by': '{user} · {at}',
   'conflicts.done': '已采用：{v}',
 
@@ -423,6 +424,7 @@ const en: Record<Key, string> = {
   'conflicts.empty': 'No open conflicts',
   'conflicts.current': 'current',
   'conflicts.pick': 'Use this value',
+  'conflicts.keep': 'Keep this value',
   'conflicts.by': '{user} · {at}',
   'conflicts.done': 'Kept: {v}',
 
@@ -446,7 +448,7 @@ const en: Record<Key, string> = {
   'projects.cost_incomplete': ' (some lines unpriced)',
   'projects.shortfall_office': "Office's shortfall",
   'projects.shortfall_unit': 'Unit',
-  'projects.cost_office': "Office's cost (10k yuan)",
+  'projects.cost_office': "Office's cost (万元, 10,000 yuan)",
   'projects.note': 'Note',
   'projects.lines': 'Checks it closes',
   'projects.status_history': 'Progress',
