@@ -133,7 +133,9 @@ const conflicts: Conflict[] = [
 
 const reviewOf = (r: Rec): Review => ({
   community: r.row.id, community_name: r.row.name, district: r.row.district, state: r.row.review, round: r.round,
-  submitted_at: r.row.surveyed_at, submitted_by: r.submitted_by, returns: r.returns,
+  // A resubmission comes after the return it answers.
+  submitted_at: r.round > 1 ? `2026-11-0${1 + (r.row.gaps % 8)}T09:30:00+08:00` : r.row.surveyed_at, submitted_by: r.submitted_by,
+  verdict: r.row.verdict, gaps: r.row.gaps, gap_items: r.row.gap_items, returns: r.returns,
 });
 
 function coverage(rows: CommunityRow[], district?: string): AreaCoverage {

@@ -172,6 +172,7 @@ const zh = {
   'reviews.approved_ok': '{name} 已审核通过',
   'reviews.returned_ok': '{name} 已退回，调查员下次同步时会看到',
   'reviews.open': '查看调查',
+  'reviews.gaps_in': '短板：',
 
   'conflicts.title': '数据冲突',
   'conflicts.lead': '两台设备同时修改了同一个值。现在保存的是标“当前”的值；请选择正确的值。',
@@ -418,6 +419,7 @@ const en: Record<Key, string> = {
   'reviews.approved_ok': '{name} approved',
   'reviews.returned_ok': '{name} returned; the surveyor sees it on the next sync',
   'reviews.open': 'Open survey',
+  'reviews.gaps_in': 'Gaps: ',
 
   'conflicts.title': 'Conflicts',
   'conflicts.lead': 'Two devices changed one value at once. The one marked "current" is held now; pick the right one.',

@@ -96,6 +96,7 @@ export interface ReturnReason { item: number; reason: string; round: number; at:
 export interface Review {
   community: string; community_name: string; district?: string | null; state: ReviewState; round: number;
   submitted_at?: string | null; submitted_by?: string | null; decided_at?: string | null; decided_by?: string | null;
+  verdict: Verdict; gaps: number; gap_items: number[];
   returns: ReturnReason[];
 }
 export interface CommunityPage {
