@@ -17,6 +17,8 @@ export const app = $state({
   session: null as Session | null,
   config: null as Config | null,
   preview: false,
+  /** Why the sign-in screen is showing, when it is not the first visit (an expired session). */
+  notice: '',
 });
 
 export const api = new Api((input, init) => fetch(input, init));
