@@ -364,6 +364,9 @@ impl PhotoStore {
 
     /// The upload in progress of a copy, if any.
     pub async fn partial(&self, key: &BlobKey) -> Result<Option<Partial>, BlobError> {
+        // After an append under way: the offset a device resumes from after a cut includes
+        // what its cut request delivered.
+        let _settled = self.lock.lock().await;
         let (uploads, key) = (self.uploads.clone(), key.clone());
         blocking(move || find_partial(&uploads, &key).map(|p| p.map(|(p, _)| p))).await?
     }

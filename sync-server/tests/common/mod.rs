@@ -2,7 +2,9 @@
 //! on the server `BUQI_TEST_POSTGRES` names), a populated server, changes, and an HTTP client.
 #![allow(dead_code)]
 
+pub mod cut_proxy;
 pub mod http;
+pub mod photo_cut;
 
 use std::net::SocketAddr;
 
