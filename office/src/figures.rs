@@ -31,6 +31,10 @@ impl Surveyed {
 
 /// The latest record of each community (by year; of equal years, the later in the list).
 pub fn latest(records: &[Surveyed]) -> Vec<&Surveyed> {
+    latest_of(records.iter())
+}
+
+fn latest_of<'a>(records: impl Iterator<Item = &'a Surveyed>) -> Vec<&'a Surveyed> {
     let mut by_id: BTreeMap<Uuid, &Surveyed> = BTreeMap::new();
     for r in records {
         match by_id.get(&r.id()) {
@@ -286,12 +290,7 @@ pub struct YearOnYear {
 /// each within the year). A city or district surveyed in only one year shows zeros in the other.
 pub fn year_on_year(records: &[Surveyed], from: i32, to: i32) -> YearOnYear {
     let of_year = |y: i32| {
-        let these: Vec<Surveyed> = records
-            .iter()
-            .filter(|r| r.year == Some(y))
-            .cloned()
-            .collect();
-        let latest: Vec<&Surveyed> = latest(&these);
+        let latest = latest_of(records.iter().filter(|r| r.year == Some(y)));
         (coverage_of(&latest), shortfalls_of(&latest))
     };
     let (cov_a, items_a) = of_year(from);

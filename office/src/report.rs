@@ -430,6 +430,10 @@ fn esc(s: &str) -> String {
 fn html_cell(c: &Cell) -> String {
     match c {
         Cell::Empty => "<td></td>".to_owned(),
+        // Short labels (城市, 已谋划) must not break between characters in a narrow column.
+        Cell::Text(s) if s.chars().count() <= 8 && !s.contains('\n') => {
+            format!("<td class=s>{}</td>", esc(s))
+        }
         Cell::Text(s) => format!("<td>{}</td>", esc(s)),
         Cell::Num(n, NumFmt::Percent) => format!("<td class=n>{:.1}%</td>", n * 100.0),
         Cell::Num(n, NumFmt::Decimal) => format!("<td class=n>{n:.2}</td>"),
@@ -445,7 +449,11 @@ fn html_table(
 ) {
     out.push_str("<table><thead><tr>");
     for h in headers {
-        let _ = write!(out, "<th>{}</th>", esc(h));
+        if h.chars().count() <= 6 {
+            let _ = write!(out, "<th class=s>{}</th>", esc(h));
+        } else {
+            let _ = write!(out, "<th>{}</th>", esc(h));
+        }
     }
     out.push_str("</tr></thead><tbody>");
     for (i, r) in rows.iter().enumerate() {
@@ -472,6 +480,7 @@ th, td { border: 0.5pt solid #666; padding: 2pt 4pt; vertical-align: top; text-a
 th { background: #ddebf7; font-weight: bold; text-align: center; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: bold; }
+.s { white-space: nowrap; }
 dl.headline { display: grid; grid-template-columns: max-content max-content; gap: 2pt 16pt; margin: 0 0 8pt; }
 dl.headline dt { font-weight: bold; } dl.headline dd { margin: 0; text-align: right; }
 section.projects { break-before: page; }

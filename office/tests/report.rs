@@ -153,6 +153,7 @@ fn the_printable_page_is_one_self_contained_a4_document() {
     );
     assert!(html.contains("<h1>示例城市2026年居住社区建设补短板行动工作进展情况</h1>"));
     assert!(html.contains("<th>完整居住社区覆盖率</th>"));
+    assert!(html.contains("<th class=s>城市</th>"));
     assert_eq!(
         html.matches("<tr>").count() + html.matches("<tr class=total>").count(),
         3 + figures.coverage.cities.len() + figures.coverage.districts.len() + 20 + projects.len()
