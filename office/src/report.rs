@@ -345,23 +345,26 @@ pub fn report_xlsx(input: &ReportInput) -> Result<Vec<u8>, OfficeError> {
             .map_err(xlsx)?;
             row += 1;
         }
+        // Projects by status beside the headline (columns D–F), so that the coverage table's frozen
+        // header stays near the top of the screen.
+        let headline_end = row;
         for (c, label) in ["项目状态", "项目数", "估算投资（万元）"]
             .iter()
             .enumerate()
         {
-            ws.write_string_with_format(row, c as u16, *label, &f.header)
+            ws.write_string_with_format(3, 3 + c as u16, *label, &f.header)
                 .map_err(xlsx)?;
         }
-        row += 1;
-        for (status, n, cost) in &h.by_status {
-            ws.write_string_with_format(row, 0, format!("项目：{}", status.name_zh()), &f.text)
+        for (i, (status, n, cost)) in h.by_status.iter().enumerate() {
+            let r = 4 + i as u32;
+            ws.write_string_with_format(r, 3, status.name_zh(), &f.text)
                 .map_err(xlsx)?;
-            ws.write_number_with_format(row, 1, *n as f64, &f.integer)
+            ws.write_number_with_format(r, 4, *n as f64, &f.integer)
                 .map_err(xlsx)?;
-            ws.write_number_with_format(row, 2, wan(*cost), &f.decimal)
+            ws.write_number_with_format(r, 5, wan(*cost), &f.decimal)
                 .map_err(xlsx)?;
-            row += 1;
         }
+        row = headline_end.max(4 + h.by_status.len() as u32);
         let top = row + 1;
         let (rows, bold) = summary_rows(input);
         write_table(ws, &f, top, &SUMMARY_HEADERS, &rows, &|r| bold[r], 24.0).map_err(xlsx)?;

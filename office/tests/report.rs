@@ -80,6 +80,10 @@ fn the_workbook_reads_back_with_its_three_sheets_in_chinese() {
         .sum::<usize>() as f64;
     assert_eq!(num(&summary, 4, 1), complete);
     assert!((num(&summary, 5, 1) - complete / 5.0).abs() < 1e-12);
+    assert_eq!(text(&summary, 3, 3), "项目状态");
+    assert_eq!(text(&summary, 4, 3), "已谋划");
+    assert_eq!(num(&summary, 4, 4), projects.len() as f64);
+    assert_eq!(num(&summary, 8, 4), 0.0, "none accepted yet");
     let wuhan = find_row(&summary, 0, "武汉市");
     assert_eq!(text(&summary, wuhan, 1), "全市合计");
     assert_eq!(num(&summary, wuhan, 2), 1.0);
