@@ -432,7 +432,8 @@ fn site_constrained(c: &Community) -> bool {
 ///    an existing community → 改造 (the opinion: 加强居住社区无障碍环境建设和改造; 雨污水管网混错接改造).
 /// 3. A new community → 补建 (新建住宅项目要…同步规划、同步建设、同步验收和同步交付).
 /// 4. An existing community, by what the facility is:
-///    - rooms for a public service: missing features → 改造; there but too small → 改造 (extend) or,
+///    - rooms for a public service: missing features → 改造; there but too small (area, classes) →
+///      改造 (extend) or,
 ///      where the site is constrained (城镇老旧小区), 置换 for larger premises out of the public stock;
 ///      not there → 补建 on free land, or 购置 premises where the site is constrained (统筹利用公有住房、
 ///      社区居民委员会办公用房和社区综合服务设施、闲置锅炉房等存量房屋资源);
@@ -492,11 +493,11 @@ fn choose_way(item: u8, rule: &Rule, survey: &Survey, check: &CheckResult) -> (W
         FacilityClass::PublicRooms => {
             if matches!(rule, Rule::Features { .. }) && present {
                 (Way::Renovate, "设施已有，功能用房或服务项目不全：改造补齐")
-            } else if present && shortfall(check).is_some_and(|s| s.unit == Unit::M2) {
+            } else if present && shortfall(check).is_some_and(|s| !s.over) {
                 if constrained {
-                    (Way::Swap, "设施已有但面积不足，受场地条件约束：统筹利用公有住房、社区居民委员会办公用房和社区综合服务设施、闲置锅炉房等存量房屋资源置换")
+                    (Way::Swap, "设施已有但规模不足，受场地条件约束：统筹利用公有住房、社区居民委员会办公用房和社区综合服务设施、闲置锅炉房等存量房屋资源置换")
                 } else {
-                    (Way::Renovate, "设施已有但面积不足：改扩建")
+                    (Way::Renovate, "设施已有但规模不足：改扩建")
                 }
             } else if constrained {
                 (Way::Purchase, "设施缺失，受场地条件约束：购置存量房屋增设")
