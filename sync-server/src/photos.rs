@@ -362,6 +362,48 @@ impl PhotoStore {
         self.blobs.stored(key).await
     }
 
+    /// Removes uploads in progress untouched for longer than `age` (a tablet that never came
+    /// back, or that started the copy again with another length or digest elsewhere): their files
+    /// would otherwise stay on the server's disk for ever. Returns the files removed and their
+    /// bytes. An upload resumed later simply starts again at 0 (`HEAD` says so).
+    pub async fn remove_abandoned(
+        &self,
+        age: std::time::Duration,
+    ) -> Result<(usize, u64), BlobError> {
+        // Under the appends' lock: an upload being appended to is never judged idle mid-write.
+        let _no_appends = self.lock.lock().await;
+        let uploads = self.uploads.clone();
+        blocking(move || {
+            let now = std::time::SystemTime::now();
+            let (mut files, mut bytes) = (0, 0);
+            let entries = fs::read_dir(&uploads).map_err(|e| BlobError::io("list", &uploads, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| BlobError::io("list", &uploads, e))?;
+                let path = entry.path();
+                if path.extension().and_then(|e| e.to_str()) != Some("part") {
+                    continue;
+                }
+                let meta = entry
+                    .metadata()
+                    .map_err(|e| BlobError::io("look at", &path, e))?;
+                let touched = meta
+                    .modified()
+                    .map_err(|e| BlobError::io("look at", &path, e))?;
+                let idle = now.duration_since(touched).unwrap_or_default();
+                if meta.is_file() && idle > age {
+                    fs::remove_file(&path).map_err(|e| BlobError::io("remove", &path, e))?;
+                    files += 1;
+                    bytes += meta.len();
+                }
+            }
+            if files > 0 {
+                sync_dir(&uploads)?;
+            }
+            Ok((files, bytes))
+        })
+        .await?
+    }
+
     /// The upload in progress of a copy, if any.
     pub async fn partial(&self, key: &BlobKey) -> Result<Option<Partial>, BlobError> {
         // After an append under way: the offset a device resumes from after a cut includes

@@ -481,6 +481,92 @@ async fn a_chunk_cut_off_midway_is_kept_as_far_as_it_arrived() {
     assert_eq!(s.get(&photo, None).await.body, copy);
 }
 
+/// Sets a file's modification time `secs` seconds back.
+fn age_file(path: &Path, secs: u64) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(secs))
+        .unwrap();
+}
+
+fn part_files(uploads: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(uploads)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Uploads nobody touched for longer than the age are removed; the others stay, and an upload
+/// removed starts again at 0.
+#[tokio::test]
+async fn abandoned_uploads_are_removed_and_others_kept() {
+    let s = running(true).await;
+    let (old, fresh) = (hex(b"abandoned"), hex(b"under way"));
+    let copy = bytes(20_000, 3);
+    assert_eq!(s.patch(&old, &copy, 0, &copy[..5_000]).await.status, 200);
+    assert_eq!(s.patch(&fresh, &copy, 0, &copy[..7_000]).await.status, 200);
+    let uploads = s.dir.path().join(".uploads");
+    let old_file = part_files(&uploads)
+        .into_iter()
+        .find(|n| n.starts_with(&old))
+        .unwrap();
+    age_file(&uploads.join(&old_file), 2 * 3600);
+
+    let sweeper = PhotoStore::folder(s.dir.path()).unwrap();
+    let removed = sweeper
+        .remove_abandoned(std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(removed, (1, 5_000));
+    assert_eq!(part_files(&uploads).len(), 1);
+    assert_eq!(offset_of(&s.head(&old).await), 0, "starts again");
+    assert_eq!(offset_of(&s.head(&fresh).await), 7_000, "kept");
+    // Nothing more to remove.
+    let again = sweeper
+        .remove_abandoned(std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(again, (0, 0));
+}
+
+/// `buqi serve` removes abandoned uploads when it starts, by `--abandoned-upload-secs`.
+#[test]
+fn buqi_serve_removes_abandoned_uploads_at_start() {
+    let db = TestDb::sqlite();
+    let database = db.url();
+    cli_world(&database);
+    let photos = tempfile::tempdir().unwrap();
+    let uploads = photos.path().join(".uploads");
+    std::fs::create_dir_all(&uploads).unwrap();
+    let digest = hex(b"copy");
+    let old = format!("{}.display.100.{digest}.part", hex(b"old"));
+    let fresh = format!("{}.display.100.{digest}.part", hex(b"fresh"));
+    std::fs::write(uploads.join(&old), [1u8; 10]).unwrap();
+    std::fs::write(uploads.join(&fresh), [2u8; 10]).unwrap();
+    age_file(&uploads.join(&old), 120);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_buqi"))
+        .args(["serve", "--database", &database, "--listen", "127.0.0.1:0"])
+        .arg("--photos")
+        .arg(photos.path())
+        .args(["--abandoned-upload-secs", "60"])
+        .env_remove("BUQI_DATABASE")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut left = part_files(&uploads);
+    for _ in 0..100 {
+        left = part_files(&uploads);
+        if left.len() == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(left, [fresh]);
+}
+
 /// A stored photo goes only to devices whose communities (assigned, of their user's city) have a
 /// record of it; uploading needs only an enrolled device.
 #[tokio::test]

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use super::{fail, runtime, DatabaseArg};
 use crate::clock::DEFAULT_MAX_AHEAD_SECS;
@@ -38,10 +39,17 @@ pub struct ServeArgs {
     /// The largest request body, in bytes; larger requests are answered 413.
     #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES as u64, value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_body_bytes: u64,
+    /// Photo uploads in progress untouched for this many seconds are removed, at start and
+    /// then hourly (default 7 days: a tablet offline for a week starts its upload again).
+    #[arg(long, default_value_t = DEFAULT_ABANDONED_UPLOAD_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub abandoned_upload_secs: u64,
     /// The most changes one push may hold.
     #[arg(long, default_value_t = DEFAULT_MAX_BATCH as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_batch: u64,
 }
+
+/// Photo uploads idle this long are abandoned, by default: 7 days.
+pub const DEFAULT_ABANDONED_UPLOAD_SECS: u64 = 7 * 24 * 60 * 60;
 
 /// Runs the server until SIGINT or SIGTERM.
 pub fn run(args: ServeArgs) -> ExitCode {
@@ -95,6 +103,24 @@ pub fn run(args: ServeArgs) -> ExitCode {
         let mut state = AppState::new(store, config);
         if let Some(photos) = photos {
             state = state.with_photos(photos);
+        }
+        if let Some(photos) = state.photos.clone() {
+            let age = Duration::from_secs(args.abandoned_upload_secs);
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(60 * 60));
+                loop {
+                    // The first tick is at once: the sweep at start.
+                    every.tick().await;
+                    match photos.remove_abandoned(age).await {
+                        Ok((0, _)) => {}
+                        Ok((files, bytes)) => println!(
+                            "buqi serve: removed {files} photo uploads untouched for over {}s ({bytes} bytes)",
+                            age.as_secs()
+                        ),
+                        Err(e) => eprintln!("buqi serve: cannot remove abandoned photo uploads: {e}"),
+                    }
+                }
+            });
         }
         match serve::run(listener, state, shutdown).await {
             Ok(()) => {
