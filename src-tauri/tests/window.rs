@@ -63,6 +63,9 @@ fn wait_for_port(port: u16, what: &str) {
 /// Stops a child politely: tauri-driver must get SIGTERM to stop its WebKitWebDriver (SIGKILL
 /// leaves that holding its port), and `buqi serve` stops cleanly on it too.
 fn terminate(child: &mut Child) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
@@ -190,6 +193,13 @@ struct Window {
     _data: tempfile::TempDir,
 }
 
+/// A test that fails mid-way still stops its tauri-driver, and with it WebKitWebDriver and the app.
+impl Drop for Window {
+    fn drop(&mut self) {
+        terminate(&mut self.tauri_driver);
+    }
+}
+
 impl Window {
     async fn open(args: &[&str]) -> Window {
         assert!(
@@ -276,9 +286,9 @@ impl Window {
         }
     }
 
-    async fn close(mut self) {
+    async fn close(self) {
         let _ = self.driver.clone().quit().await;
-        terminate(&mut self.tauri_driver);
+        // Dropping stops tauri-driver.
     }
 
     /// Calls a command through the window's own IPC, as the UI does; `Err` is the AppError.
