@@ -711,6 +711,57 @@ async fn a_survey_made_in_the_window_reaches_the_server() {
     );
     assert_eq!(walk["gps_points"].as_array().map(Vec::len), Some(40));
 
+    // The rest of the contract: the standard, the 体验活动 templates, the survey, export and
+    // import, delete and restore, the display copy, stopping the GPS.
+    w.ok("gps_stop", json!({})).await;
+    let standard = w.ok("standard", json!({})).await;
+    assert_eq!(standard["items"].as_array().map(Vec::len), Some(20));
+    let templates = w.ok("checklist_templates", json!({})).await;
+    let groups: Vec<&str> = templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            "wheelchair",
+            "blind_low_vision",
+            "deaf_hard_of_hearing",
+            "elderly"
+        ]
+    );
+    let survey = w.ok("survey", json!({"community": community})).await;
+    assert_eq!(
+        survey["facilities"].as_array().map(Vec::len),
+        Some(2),
+        "{survey}"
+    );
+    let file = w
+        .ok("export_community", json!({"community": community}))
+        .await;
+    let e = w
+        .invoke("import_community", json!({"json": file}))
+        .await
+        .unwrap_err();
+    assert_eq!(e["code"], "already_here", "{e}");
+    let ramp = survey["ramps"][0]["id"].clone();
+    w.ok("delete_record", json!({"kind": "ramp", "id": ramp}))
+        .await;
+    let e = w
+        .invoke("record", json!({"kind": "ramp", "id": ramp}))
+        .await
+        .unwrap_err();
+    assert_eq!(e["code"], "deleted", "{e}");
+    w.ok("restore_record", json!({"kind": "ramp", "id": ramp}))
+        .await;
+    let display = w.ok("photo_display", json!({"sha256": sha})).await;
+    assert!(display
+        .as_str()
+        .unwrap()
+        .starts_with("data:image/jpeg;base64,"));
+
     // Sync: the data, then the photo.
     w.listen("sync-progress").await;
     let status = w.ok("sync_status", json!({})).await;
