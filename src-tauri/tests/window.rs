@@ -894,6 +894,14 @@ impl Window {
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
+        // WebKit under Xvfb paints a moment after the DOM changes; without this pause a
+        // screenshot can show the screen before.
+        tokio::time::sleep(Duration::from_millis(if name.contains("map") {
+            2500
+        } else {
+            700
+        }))
+        .await;
         // The top of the screen (its heading and verdict), unless the test scrolled on purpose.
         if !name.contains("boundary") && !name.contains("ramp") {
             let _ = self.driver.execute("window.scrollTo(0, 0);", vec![]).await;
