@@ -1072,6 +1072,25 @@ async fn the_screens_of_a_survey_reach_the_server() {
         (json!(0), json!(0)),
         "{status}"
     );
+
+    // The high-contrast theme at 200 % text, audited too.
+    w.click("nav-settings").await;
+    w.click("settings-theme-high-contrast").await;
+    w.click("settings-text-scale-200").await;
+    w.click("settings-save").await;
+    w.el("settings-saved").await;
+    w.click("nav-communities").await;
+    w.wait_css(&format!(
+        "[data-testid=\"community-open\"][data-community=\"{community}\"]"
+    ))
+    .await
+    .click()
+    .await
+    .expect("open the community");
+    w.click("nav-item").await;
+    w.click("item-jump-2").await;
+    w.wait_css(classes).await;
+    w.screen("25-item-2-high-contrast-200").await;
     w.close().await;
 
     let other = tempfile::tempdir().unwrap();
