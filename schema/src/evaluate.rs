@@ -1198,8 +1198,11 @@ impl<'a> Ctx<'a> {
                         let zh = c.measured_zh.as_deref().unwrap_or_default();
                         let en = c.measured_en.as_deref().unwrap_or_default();
                         details.push(Detail::new(
-                            format!("{}：{} {zh}，应 {}", a.label, c.name_zh, c.required),
-                            format!("{}: {} {en}, required {}", a.label, c.name_en, c.required),
+                            format!("{}：{} {zh}，应 {}", a.label, c.name_zh, c.required_zh),
+                            format!(
+                                "{}: {} {en}, required {}",
+                                a.label, c.name_en, c.required_en
+                            ),
                         ));
                     }
                 }

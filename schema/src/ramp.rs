@@ -118,7 +118,9 @@ pub struct RampCheck {
     /// `upper_rail`, `lower_rail`.
     pub id: String,
     pub status: CheckStatus,
-    pub required: String,
+    /// What the rule asks, in Chinese and in English.
+    pub required_zh: String,
+    pub required_en: String,
     /// What was measured, in Chinese and in English.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measured_zh: Option<String>,
@@ -166,13 +168,15 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
                     zh: &str,
                     en: &str,
                     status: CheckStatus,
-                    required: String,
+                    required: (String, String),
                     measured: Option<(String, String)>| {
         let (measured_zh, measured_en) = measured.unzip();
+        let (required_zh, required_en) = required;
         checks.push(RampCheck {
             id: id.to_owned(),
             status,
-            required,
+            required_zh,
+            required_en,
             measured_zh,
             measured_en,
             name_zh: zh.to_owned(),
@@ -186,7 +190,7 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
         "纵向坡度",
         "running slope",
         status_of(slope.map(|s| at_most(s.value, max_slope))),
-        format!("≤ 1:{}", rules.running_slope_max_one_in),
+        same(format!("≤ 1:{}", rules.running_slope_max_one_in)),
         slope.map(|s| (s.described_zh(), s.described())),
     );
 
@@ -196,7 +200,7 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
         "横向坡度",
         "cross slope",
         status_of(ramp.cross_slope.map(|c| at_most(c.get(), max_cross))),
-        format!("≤ 1:{}", rules.cross_slope_max_one_in),
+        same(format!("≤ 1:{}", rules.cross_slope_max_one_in)),
         ramp.cross_slope.map(|c| same(one_in(c.get()))),
     );
 
@@ -208,7 +212,7 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
             ramp.clear_width_m
                 .map(|w| at_least(w.get(), rules.clear_width_min_m)),
         ),
-        format!("≥ {:.2} m", rules.clear_width_min_m),
+        same(format!("≥ {:.2} m", rules.clear_width_min_m)),
         ramp.clear_width_m
             .map(|w| same(format!("{:.2} m", w.get()))),
     );
@@ -228,7 +232,10 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
         "平台长度",
         "landing length",
         landing_status,
-        format!("≥ {:.2} m (start and end)", rules.landing_min_m),
+        (
+            format!("起止两端各 ≥ {:.2} m", rules.landing_min_m),
+            format!("≥ {:.2} m (start and end)", rules.landing_min_m),
+        ),
         (!landings.is_empty()).then(|| {
             (
                 format!("{} 处平台，最短 {:.2} m", landings.len(), shortest),
@@ -251,7 +258,10 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
         "休息平台",
         "rest landings",
         rests_status,
-        format!("a rest landing every {:.2} m of rise", rules.run_rise_max_m),
+        (
+            format!("每升高 {:.2} m 设休息平台", rules.run_rise_max_m),
+            format!("a rest landing every {:.2} m of rise", rules.run_rise_max_m),
+        ),
         ramp.rise_m.map(|r| {
             (
                 format!("高差 {:.2} m，{} 处平台", r.get(), landings.len()),
@@ -280,9 +290,15 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
         "两侧扶手",
         "handrails on both sides",
         handrail_status,
-        format!(
-            "both sides when rise > {:.2} m and slope steeper than 1:{}",
-            rules.handrails_when_rise_over_m, rules.handrails_when_steeper_than_one_in
+        (
+            format!(
+                "高差 > {:.2} m 且坡度陡于 1:{} 时两侧设扶手",
+                rules.handrails_when_rise_over_m, rules.handrails_when_steeper_than_one_in
+            ),
+            format!(
+                "both sides when rise > {:.2} m and slope steeper than 1:{}",
+                rules.handrails_when_rise_over_m, rules.handrails_when_steeper_than_one_in
+            ),
         ),
         sides.map(|s| (format!("{s} 侧"), format!("{s} side(s)"))),
     );
@@ -297,7 +313,7 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
                 h.upper_height_mm
                     .map(|v| at_least(v.get(), lo) && at_most(v.get(), hi)),
             ),
-            format!("{lo:.0}–{hi:.0} mm"),
+            same(format!("{lo:.0}–{hi:.0} mm")),
             h.upper_height_mm
                 .map(|v| same(format!("{:.0} mm", v.get()))),
         );
@@ -308,7 +324,7 @@ pub fn assess(ramp: &Ramp, rules: &RampRules) -> RampAssessment {
                 "下层扶手高度",
                 "lower rail height",
                 status_of(Some(at_least(lower.get(), lo) && at_most(lower.get(), hi))),
-                format!("{lo:.0}–{hi:.0} mm"),
+                same(format!("{lo:.0}–{hi:.0} mm")),
                 Some(same(format!("{:.0} mm", lower.get()))),
             );
         }

@@ -195,7 +195,7 @@ async function invoke(cmd: string, a: any = {}, options?: { headers: Record<stri
       const r = a.ramp;
       const slope = r.rise_m != null && r.length_m ? r.rise_m / r.length_m : r.slope_readings_deg?.length ? Math.tan((r.slope_readings_deg.reduce((x: number, y: number) => x + y, 0) / r.slope_readings_deg.length) * Math.PI / 180) : null;
       const chk = (id: string, zh: string, en: string, req: string, v: number | null | undefined, ok: (v: number) => boolean, fmt: (v: number) => string) => ({
-        id, name_zh: zh, name_en: en, required: req, status: v == null ? 'not_surveyed' : ok(v) ? 'met' : 'not_met',
+        id, name_zh: zh, name_en: en, required_zh: req, required_en: req, status: v == null ? 'not_surveyed' : ok(v) ? 'met' : 'not_met',
         ...(v == null ? {} : { measured_zh: fmt(v), measured_en: fmt(v) }),
       });
       return {

@@ -361,8 +361,9 @@ export function checklistRunFields(group: ParticipantGroup, template: string, st
   return { category: group, template, started_at: startedAt };
 }
 
-export function checkpointFields(run: string, label: string, facilityKind: string): Fields {
-  return { run, label, target: checkpointTarget(facilityKind) };
+/** A template names its checkpoint's target; older templates gave only a facility kind. */
+export function checkpointFields(run: string, label: string, facilityKind: string, target?: string): Fields {
+  return { run, label, target: target ?? checkpointTarget(facilityKind) };
 }
 
 export interface RunSummary {

@@ -179,7 +179,8 @@ export interface WalkPreview {
 export interface RampCheck {
   id: string;
   status: CheckStatus;
-  required: string;
+  required_zh: string;
+  required_en: string;
   measured_zh?: string;
   measured_en?: string;
   name_zh: string;
@@ -228,6 +229,8 @@ export interface ChecklistTemplate {
   checkpoints: {
     id: string;
     facility_kind: string;
+    /** The checkpoint record's `target` (a CheckpointTarget of the survey model). */
+    target?: string;
     title_zh: string;
     title_en: string;
     look_for_zh: string;
