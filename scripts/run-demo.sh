@@ -16,7 +16,7 @@ export BUQI_DATABASE="sqlite:$server_dir/buqi.db"
 
 $CARGO build --locked -p buqi-server --bin buqi
 $CARGO build --locked -p buqi-app --bin buqi-app
-bin=$PWD/target/debug
+bin=${CARGO_TARGET_DIR:-$PWD/target}/debug
 
 mkdir -p "$server_dir" "$app_data/cn.buqi.app"
 if [ ! -f "$server_dir/.ready" ]; then
