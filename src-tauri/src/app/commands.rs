@@ -143,8 +143,13 @@ pub async fn settings_get(state: State<'_, AppState>) -> Res<Settings> {
 }
 
 #[tauri::command]
-pub async fn settings_set(state: State<'_, AppState>, settings: Settings) -> Res<Settings> {
+pub async fn settings_set(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    settings: Settings,
+) -> Res<Settings> {
     settings.save(&state.settings_path)?;
+    super::allow_basemap(&app, &settings);
     *state.settings.lock().await = settings.clone();
     Ok(settings)
 }

@@ -135,6 +135,20 @@ pub fn device_name(surveyor: Option<&str>, device: uuid::Uuid) -> String {
 }
 
 /// Starts the window.
+/// Lets the map read the offline basemap the surveyor chose, and nothing else on the device, by
+/// the asset protocol (which answers the ranged requests PMTiles makes).
+pub fn allow_basemap(app: &tauri::AppHandle, settings: &Settings) {
+    if let Some(path) = settings
+        .basemap_path
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+    {
+        if let Err(e) = app.asset_protocol_scope().allow_file(path) {
+            eprintln!("buqi-app: the basemap {path} cannot be opened to the map: {e}");
+        }
+    }
+}
+
 pub fn run() {
     let args: Vec<String> = std::env::args().collect();
     let first = FirstEnroll::from_args(&args, |k| std::env::var(k).ok());
@@ -153,6 +167,9 @@ pub fn run() {
                         first.server, e.message_en
                     ),
                 }
+            }
+            if let Ok(settings) = state.settings.try_lock() {
+                allow_basemap(app.handle(), &settings);
             }
             app.manage(state);
             Ok(())

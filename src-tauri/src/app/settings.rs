@@ -106,6 +106,26 @@ impl Settings {
         Ok(())
     }
 
+    /// Refuses a basemap that is not on the device. Checked when the surveyor saves settings,
+    /// not when the app starts: a basemap deleted since must not keep the app from opening (the
+    /// map then says it has none).
+    pub fn check_basemap(&self) -> Result<(), AppError> {
+        if let Some(path) = self
+            .basemap_path
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+        {
+            if !Path::new(path).is_file() {
+                return Err(AppError::invalid(
+                    "settings.basemap_path",
+                    format!("找不到底图文件 {path}（应为设备上的 .pmtiles 文件）"),
+                    format!("no basemap file at {path} (expected a .pmtiles file on the device)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Reads `settings.json`; a missing file is the defaults. A file that cannot be read is
     /// reported rather than silently replaced, so a surveyor's settings are never lost unseen.
     pub fn load(path: &Path) -> Result<Settings, AppError> {
@@ -140,6 +160,7 @@ impl Settings {
     /// mid-write leaves the old settings, not half of the new.
     pub fn save(&self, path: &Path) -> Result<(), AppError> {
         self.check()?;
+        self.check_basemap()?;
         let text = serde_json::to_string_pretty(self).map_err(|e| {
             AppError::new(
                 "bad_settings",
@@ -214,5 +235,25 @@ mod tests {
         let e = Settings::load(&path).unwrap_err();
         assert_eq!(e.code, "bad_settings");
         assert!(e.message_en.contains("at lang"), "{e:?}");
+    }
+
+    #[test]
+    fn a_basemap_must_be_on_the_device_when_saved_but_not_to_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let map = dir.path().join("wuhan.pmtiles");
+        let s = Settings {
+            basemap_path: Some(map.display().to_string()),
+            ..Settings::default()
+        };
+        let e = s.save(&path).unwrap_err();
+        assert!(e.message_en.starts_with("settings.basemap_path"), "{e:?}");
+        assert!(!path.exists(), "a refused setting is not saved");
+
+        std::fs::write(&map, b"PMTiles").unwrap();
+        s.save(&path).unwrap();
+        // Deleted since: the app still opens with the settings it had.
+        std::fs::remove_file(&map).unwrap();
+        assert_eq!(Settings::load(&path).unwrap(), s);
     }
 }
