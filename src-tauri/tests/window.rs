@@ -1054,6 +1054,53 @@ async fn the_screens_of_a_survey_reach_the_server() {
     w.click("nav-map").await;
     w.el("map").await;
     w.screen("22-map").await;
+
+    // The offline basemap: a file that is not there is refused where it was typed; the test
+    // grid (scripts/basemap-fixture.py) is read by ranged requests through the asset protocol.
+    w.click("nav-settings").await;
+    w.fill("settings-basemap", "/nonexistent/wuhan.pmtiles")
+        .await;
+    w.click("settings-save").await;
+    let refused = w
+        .el("settings-error")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        refused.contains("/nonexistent/wuhan.pmtiles"),
+        "the refusal names the file: {refused}"
+    );
+    let basemap = repo().join("src-tauri/tests/fixtures/test-basemap.pmtiles");
+    w.fill("settings-basemap", &basemap.to_string_lossy()).await;
+    w.click("settings-save").await;
+    w.el("settings-saved").await;
+    w.click("nav-map").await;
+    wait_until("the map draws with WebGL", 20, || async {
+        w.attr_of("[data-testid=\"map\"]", "data-mode").await == "gl"
+    })
+    .await;
+    w.screen("22b-map-basemap").await;
+    if let Ok(note) = w.driver.find(Window::css("map-basemap-note")).await {
+        // What the webview gets when it asks for the file's header, to say why.
+        let probe = w
+            .driver
+            .execute_async(
+                r#"const [path, done] = arguments;
+                const url = window.__TAURI_INTERNALS__.convertFileSrc(path, 'asset');
+                fetch(url, { headers: { Range: 'bytes=0-126' } })
+                  .then(async r => done(`${url}: ${r.status} ${(await r.arrayBuffer()).byteLength} bytes`))
+                  .catch(e => done(`${url}: ${e}`));"#,
+                vec![json!(basemap.to_string_lossy())],
+            )
+            .await
+            .map(|v| v.json().to_string())
+            .unwrap_or_else(|e| e.to_string());
+        panic!(
+            "the basemap did not load: {} (fetching its header: {probe})",
+            note.text().await.unwrap_or_default()
+        );
+    }
     w.click("nav-checklist").await;
     w.wait_css("[data-testid=\"checklist-start\"]").await;
     w.screen("23-checklists").await;

@@ -146,8 +146,9 @@ pub async fn settings_get(state: State<'_, AppState>) -> Res<Settings> {
 pub async fn settings_set(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
-    settings: Settings,
+    mut settings: Settings,
 ) -> Res<Settings> {
+    settings.resolve_basemap();
     settings.save(&state.settings_path)?;
     super::allow_basemap(&app, &settings);
     *state.settings.lock().await = settings.clone();

@@ -106,6 +106,20 @@ impl Settings {
         Ok(())
     }
 
+    /// Writes the basemap's path as the device resolves it: the webview's asset protocol refuses
+    /// a path with `..` in it, and a link may point elsewhere tomorrow.
+    pub fn resolve_basemap(&mut self) {
+        if let Some(path) = self
+            .basemap_path
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+        {
+            if let Ok(resolved) = std::fs::canonicalize(path) {
+                self.basemap_path = Some(resolved.display().to_string());
+            }
+        }
+    }
+
     /// Refuses a basemap that is not on the device. Checked when the surveyor saves settings,
     /// not when the app starts: a basemap deleted since must not keep the app from opening (the
     /// map then says it has none).
@@ -251,6 +265,22 @@ mod tests {
         assert!(!path.exists(), "a refused setting is not saved");
 
         std::fs::write(&map, b"PMTiles").unwrap();
+        let mut dotted = Settings {
+            basemap_path: Some(
+                dir.path()
+                    .join("sub/../wuhan.pmtiles")
+                    .display()
+                    .to_string(),
+            ),
+            ..Settings::default()
+        };
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        dotted.resolve_basemap();
+        assert_eq!(
+            dotted.basemap_path,
+            Some(std::fs::canonicalize(&map).unwrap().display().to_string())
+        );
+        let s = dotted;
         s.save(&path).unwrap();
         // Deleted since: the app still opens with the settings it had.
         std::fs::remove_file(&map).unwrap();
