@@ -4,7 +4,7 @@ CARGO ?= cargo
 EXAMPLE ?= examples/wuhan-old-estate.json
 PROFILE ?=
 
-.PHONY: run test setup lint unit
+.PHONY: run test setup lint unit web
 
 setup:
 	@bash scripts/setup.sh
@@ -29,7 +29,12 @@ lint: setup
 # 127.0.0.1 for the run, and remove them afterwards.
 # The window tests (the built app under Xvfb through tauri-driver, with an axe-core audit of each
 # screen) run after the rest, one window at a time: scripts/window-test.sh.
-unit: setup
+# The UIs' own tests (Vitest) and builds, from their lock files.
+web: setup
+	cd ui && npm ci --no-audit --no-fund && npm test && npm run build
+	cd dashboard && npm ci --no-audit --no-fund && npm test && npm run build
+
+unit: setup web
 	bash scripts/postgres-test.sh bash scripts/s3-test.sh $(CARGO) test --workspace --locked
 	bash scripts/window-test.sh
 

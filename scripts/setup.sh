@@ -18,6 +18,9 @@ done
 # The field app's window (Tauri 2) links WebKitGTK 4.1; its -dev package brings GTK and the rest.
 command -v pkg-config >/dev/null 2>&1 && pkg-config --exists webkit2gtk-4.1 2>/dev/null \
   || missing+=(libwebkit2gtk-4.1-dev)
+# The UIs (ui/, dashboard/) build with Vite 6, which runs on Node.js 18 or newer (Debian 12's).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
