@@ -34,16 +34,35 @@ pub use survey::Survey;
 /// The JSON Schema of the survey interchange format, generated from the Rust types. The copy checked
 /// in at `schema/survey.schema.json` is tested to equal this.
 pub fn survey_json_schema() -> String {
-    let schema = schemars::schema_for!(survey::Survey);
-    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
-    text.push('\n');
-    text
+    schema_text(schemars::schema_for!(survey::Survey))
 }
 
 /// The JSON Schema of an evaluation document (`buqi evaluate --format json-full`).
 pub fn evaluation_json_schema() -> String {
-    let schema = schemars::schema_for!(evaluate::Evaluation);
-    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
+    schema_text(schemars::schema_for!(evaluate::Evaluation))
+}
+
+/// A schema as text with its keys sorted. serde_json keeps insertion order when any crate in the
+/// build turns on its `preserve_order` feature (the window's Tauri does), so without sorting the
+/// same types would give different files in different builds.
+fn schema_text(schema: schemars::Schema) -> String {
+    fn sorted(value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<_> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(
+                    entries.into_iter().map(|(k, v)| (k, sorted(v))).collect(),
+                )
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(sorted).collect())
+            }
+            other => other,
+        }
+    }
+    let value = sorted(schema.to_value());
+    let mut text = serde_json::to_string_pretty(&value).expect("a schema always serialises");
     text.push('\n');
     text
 }
